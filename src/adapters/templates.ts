@@ -1,0 +1,93 @@
+/**
+ * Email templates: `templates/<name>.liquid` (or `.mjml`) with optional YAML front matter
+ * (`subject:`). Liquid runs sandboxed: own properties only, strict filters, bounded work.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { Liquid } from "liquidjs";
+import { parse as parseYaml } from "yaml";
+import type { Problem } from "../core/index.js";
+
+/** A template as read from disk. */
+export type Template = { name: string; file: string; kind: "liquid" | "mjml"; subject?: string; body: string; bodyLine: number };
+
+/** The sandboxed Liquid engine shared by validation and rendering. */
+export function createLiquid(): Liquid {
+  return new Liquid({
+    ownPropertyOnly: true,
+    strictFilters: true,
+    strictVariables: false,
+    parseLimit: 100_000,
+    renderLimit: 1_000,
+    memoryLimit: 10_000_000,
+    jsTruthy: false,
+  });
+}
+
+const FRONT = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/;
+
+/** Splits front matter from a template's text. */
+export function parseTemplate(file: string, text: string): { template?: Template; problems: Problem[] } {
+  const name = basename(file, extname(file));
+  const kind = extname(file) === ".mjml" ? "mjml" : "liquid";
+  const m = FRONT.exec(text);
+  let subject: string | undefined;
+  const problems: Problem[] = [];
+  if (m) {
+    try {
+      const fm = parseYaml(m[1]!) as Record<string, unknown> | null;
+      if (fm && typeof fm === "object") {
+        for (const k of Object.keys(fm)) {
+          if (k !== "subject" && k !== "preheader") problems.push({ file, line: 2, col: 1, message: `unknown front matter key "${k}" (allowed: subject, preheader)` });
+        }
+        if (fm["subject"] !== undefined && typeof fm["subject"] !== "string") problems.push({ file, line: 2, col: 1, message: "`subject` must be a string" });
+        else if (typeof fm["subject"] === "string") subject = fm["subject"];
+      }
+    } catch (e) {
+      problems.push({ file, line: 2, col: 1, message: `front matter: ${(e as Error).message.split("\n")[0]}` });
+    }
+  }
+  const body = m ? text.slice(m[0].length) : text;
+  const bodyLine = m ? m[0].split("\n").length - (m[0].endsWith("\n") ? 1 : 0) + 1 : 1;
+  return { template: { name, file, kind, ...(subject !== undefined ? { subject } : {}), body, bodyLine }, problems };
+}
+
+/** Checks a template's Liquid (subject and body) and reports syntax errors with positions. */
+export function checkTemplate(liquid: Liquid, t: Template): Problem[] {
+  const problems: Problem[] = [];
+  const check = (src: string, firstLine: number) => {
+    try {
+      liquid.parse(src);
+    } catch (e) {
+      const err = e as { message: string; token?: { getPosition?: () => [number, number] } };
+      const [line, col] = err.token?.getPosition?.() ?? [1, 1];
+      problems.push({ file: t.file, line: firstLine + line - 1, col, message: `Liquid: ${err.message.split(", line:")[0]}` });
+    }
+  };
+  if (t.subject !== undefined) check(t.subject, 2);
+  check(t.body, t.bodyLine);
+  return problems;
+}
+
+/** Reads every template in `dir` (missing folder: none). */
+export async function readTemplates(dir: string): Promise<{ templates: Template[]; problems: Problem[] }> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => n.endsWith(".liquid") || n.endsWith(".mjml")).sort();
+  } catch {
+    return { templates: [], problems: [] };
+  }
+  const liquid = createLiquid();
+  const templates: Template[] = [];
+  const problems: Problem[] = [];
+  for (const n of names) {
+    const file = join(dir, n);
+    const parsed = parseTemplate(file, await readFile(file, "utf8"));
+    problems.push(...parsed.problems);
+    if (parsed.template) {
+      problems.push(...checkTemplate(liquid, parsed.template));
+      templates.push(parsed.template);
+    }
+  }
+  return { templates, problems };
+}

@@ -1,0 +1,44 @@
+/**
+ * `waymark`: the command line. validate | simulate | schema.
+ */
+import { Command, InvalidArgumentError } from "commander";
+import { runSchema } from "./schema.js";
+import { runSimulate } from "./simulate.js";
+import { runValidate } from "./validate.js";
+
+/** Builds the program (exported for tests). */
+export function program(): Command {
+  const p = new Command("waymark")
+    .description("Event-driven journey orchestration: YAML playbooks, millisecond segments, exact timers.")
+    .showHelpAfterError()
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+  p.command("validate")
+    .description("check every journey file, waymark.yaml and the templates; prints path:line:col: message per problem")
+    .argument("[dir]", "journeys folder", "journeys")
+    .action(async (dir: string) => { process.exitCode = await runValidate(dir); });
+
+  p.command("simulate")
+    .description("replay Segment-shaped NDJSON events on a virtual clock and print the journal as NDJSON")
+    .requiredOption("--journeys <dir>", "journeys folder")
+    .requiredOption("--events <file>", "events file (NDJSON, one Segment message per line)")
+    .option("--until <iso>", "run the clock up to this instant (default: the last event)", (v: string) => {
+      const t = Date.parse(v);
+      if (Number.isNaN(t)) throw new InvalidArgumentError("expected an ISO 8601 instant");
+      return t;
+    })
+    .action(async (o: { journeys: string; events: string; until?: number }) => {
+      process.exitCode = await runSimulate(o);
+    });
+
+  p.command("schema")
+    .description("print the JSON Schema of a journey file (or of waymark.yaml) for editors")
+    .option("--workspace", "the schema of waymark.yaml instead")
+    .action((o: { workspace?: boolean }) => { process.exitCode = runSchema(o); });
+  return p;
+}
+
+/** Runs the CLI with `argv`. */
+export async function main(argv: string[]): Promise<void> {
+  await program().parseAsync(argv);
+}

@@ -1,0 +1,82 @@
+/**
+ * `waymark simulate`: replays NDJSON events on a virtual clock; the journal on stdout, nothing else.
+ */
+import { readFile } from "node:fs/promises";
+import { compile, formatProblem, Message, resolveMessage, Simulator, type Resolved } from "../core/index.js";
+import { loadJourneyFolder } from "../adapters/journey-files.js";
+import { NdjsonWriter } from "./ndjson-writer.js";
+
+/** Options of one simulation. */
+export type SimulateOptions = { journeys: string; events: string; until?: number };
+
+/** Reads and orders the events file; throws a `file:line: message` error on a bad line. */
+export async function readEvents(file: string): Promise<Resolved[]> {
+  const text = await readFile(file, "utf8");
+  const out: { r: Resolved; i: number }[] = [];
+  let lineNo = 0;
+  let last: number | undefined;
+  for (const line of text.split("\n")) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch (e) {
+      throw new EventsError(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`);
+    }
+    const parsed = Message.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const where = issue.path.length ? ` at ${issue.path.join(".")}` : "";
+      throw new EventsError(`${file}:${lineNo}: invalid message${where}: ${issue.message}`);
+    }
+    const m = parsed.data;
+    const stamp = m.timestamp ?? m.originalTimestamp ?? m.receivedAt;
+    let at = stamp !== undefined ? Date.parse(stamp) : last;
+    if (at === undefined) throw new EventsError(`${file}:${lineNo}: the first message needs a timestamp`);
+    if (m.receivedAt !== undefined && m.sentAt !== undefined && m.timestamp !== undefined) {
+      at = Date.parse(m.receivedAt) - (Date.parse(m.sentAt) - Date.parse(m.timestamp));
+    }
+    last = at;
+    out.push({ r: resolveMessage(m, at), i: out.length });
+  }
+  out.sort((a, b) => a.r.at - b.r.at || a.i - b.i);
+  return out.map((x) => x.r);
+}
+
+/** An unusable events file. */
+export class EventsError extends Error {}
+
+/** Runs a simulation; returns the exit code. */
+export async function runSimulate(o: SimulateOptions): Promise<number> {
+  const load = await loadJourneyFolder(o.journeys);
+  if (!load.ok) {
+    for (const p of load.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return 1;
+  }
+  let events: Resolved[];
+  try {
+    events = await readEvents(o.events);
+  } catch (e) {
+    if (!(e instanceof EventsError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  const out = new NdjsonWriter(process.stdout);
+  const sim = new Simulator(compile(load.definitions), { record: (r) => out.write(r) });
+  const tty = process.stderr.isTTY === true;
+  const end = o.until ?? events[events.length - 1]?.at ?? -Infinity;
+  let i = 0;
+  for (const e of events) {
+    if (e.at > end) break;
+    sim.apply(e);
+    if (++i % 10_000 === 0) {
+      if (tty) process.stderr.write(`\rsimulate: ${i.toLocaleString()} / ${events.length.toLocaleString()} events`);
+      await out.drain();
+    }
+  }
+  if (Number.isFinite(end)) sim.advance(end);
+  if (tty && i >= 10_000) process.stderr.write("\n");
+  await out.end();
+  return 0;
+}

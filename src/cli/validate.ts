@@ -1,0 +1,21 @@
+/**
+ * `waymark validate [dir]`: exit 0 with a summary, or 1 with one `path:line:col: message` per problem.
+ */
+import { formatProblem } from "../core/index.js";
+import { loadJourneyFolder } from "../adapters/journey-files.js";
+
+/** Validates a folder; returns the exit code. */
+export async function runValidate(dir: string): Promise<number> {
+  const r = await loadJourneyFolder(dir);
+  for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
+  if (!r.ok) {
+    for (const p of r.problems) process.stdout.write(`${formatProblem(p)}\n`);
+    process.stdout.write(`${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}: nothing would be deployed\n`);
+    return 1;
+  }
+  const d = r.definitions;
+  const triggers = d.journeys.reduce((n, j) => n + (j.journey.triggers?.length ?? 0), 0);
+  process.stdout.write(`ok: ${d.journeys.length} journeys (${d.journeys.map((j) => j.journey.id).join(", ")}), `
+    + `${triggers} triggers, ${d.templates.length} templates, ${Object.keys(d.workspace.endpoints ?? {}).length} endpoints\n`);
+  return 0;
+}

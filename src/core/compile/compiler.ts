@@ -1,0 +1,211 @@
+/**
+ * The compiler: validated definitions become predicates, step blocks and indexes, so an
+ * event touches only the journeys, rules and conditions that can change because of it.
+ */
+import { parseDuration } from "../duration.js";
+import type { Definitions } from "../load/definitions.js";
+import { isEventMatch, walkCondition } from "../load/walk.js";
+import type { Cap, Limits, QuietHours } from "../schema/common.js";
+import type { Journey, Signal } from "../schema/journey.js";
+import { compileCondition, type CCond } from "./conditions.js";
+import { FeatureRegistry, type Feature } from "./features.js";
+import { BlockBuilder, compileEventMatch, type CEventMatch, type CStep } from "./steps.js";
+
+/** A compiled trigger signal. */
+export type CSignal =
+  | { type: "journey.entered" | "goal.reached" }
+  | { type: "event"; ev: CEventMatch }
+  | { type: "stage.entered" | "segment.entered" | "segment.exited" | "score.crossed"; ref: string }
+  | { type: "stalled"; stage: number; ms: number }
+  | { type: "handoff.breached"; ref: string | null };
+
+/** A compiled trigger. */
+export type CTrigger = { id: string; on: CSignal; if: CCond | null; once: boolean; cooldown: number; block: number };
+
+/** A compiled frequency cap. */
+export type CCap = { max: number; per: number };
+
+/** A compiled journey. */
+export type CJourney = {
+  id: string;
+  def: Journey;
+  entry: { ev: CEventMatch } | { segment: string };
+  reentry: { kind: "never" | "always" } | { kind: "after"; ms: number };
+  exitEvents: CEventMatch[];
+  exitConds: CCond[];
+  goal: (CEventMatch & { within?: number }) | null;
+  stages: { id: string; when: CCond | null }[];
+  stageIndex: Map<string, number>;
+  regress: boolean;
+  /** Segments in dependency order. */
+  segments: { id: string; cond: CCond }[];
+  segById: Map<string, CCond>;
+  score: { rules: (CEventMatch & { points: number; max?: number })[]; thresholds: [string, number][] } | null;
+  halfLife?: number;
+  caps: CCap[];
+  quiet: QuietHours | null;
+  holdout: number;
+  triggers: CTrigger[];
+  attribution: {
+    model: NonNullable<Journey["attribution"]>["model"]; lookback: number; halfLife: number;
+    weights: Record<string, number>; touchpoints: { feature: Feature; event: string; channel: string }[];
+  } | null;
+  blocks: CStep[][];
+  /** Every event name that can change something in this journey. */
+  events: Set<string>;
+  /** Some condition of this journey reads traits. */
+  usesTraits: boolean;
+};
+
+/** Everything the evaluator needs, built once per deploy. */
+export type Compiled = {
+  journeys: CJourney[];
+  byId: Map<string, CJourney>;
+  featuresByEvent: Map<string, Feature[]>;
+  features: Map<string, Feature>;
+  workspace: { caps: CCap[]; quiet: QuietHours | null; timezone: string };
+  /** Longest workspace cap window (ms). */
+  maxCapWindow: number;
+  /** Journey ids whose entry is a segment (evaluated for every contact). */
+  segmentEntry: CJourney[];
+};
+
+/** At most this many touchpoints per contact and touchpoint rule are kept for attribution. */
+export const MAX_TOUCHPOINTS = 100;
+const DAY = 86_400_000;
+
+/** Compiles validated definitions. */
+export function compile(defs: Definitions): Compiled {
+  const reg = new FeatureRegistry();
+  const ws = defs.workspace;
+  const journeys = defs.journeys.map(({ journey }) => compileJourney(journey, reg, ws.quietHours ?? null));
+  const caps = compileCaps(ws.limits);
+  return {
+    journeys,
+    byId: new Map(journeys.map((j) => [j.id, j])),
+    featuresByEvent: reg.byEvent(),
+    features: reg.byId,
+    workspace: { caps, quiet: ws.quietHours ?? null, timezone: ws.timezone ?? "UTC" },
+    maxCapWindow: Math.max(0, ...caps.map((c) => c.per)),
+    segmentEntry: journeys.filter((j) => "segment" in j.entry),
+  };
+}
+
+function compileCaps(limits: Limits | undefined): CCap[] {
+  const e = limits?.email;
+  if (!e) return [];
+  return (Array.isArray(e) ? e : [e]).map((c: Cap) => ({ max: c.max, per: parseDuration(c.per)! }));
+}
+
+function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | null): CJourney {
+  const events = new Set<string>();
+  let usesTraits = false;
+  const cond = (c: Parameters<typeof compileCondition>[0]): CCond => {
+    walkCondition(c, [], (n) => { if (n.performed) events.add(n.performed.event); });
+    const cc = compileCondition(c, reg);
+    if (cc.traits) usesTraits = true;
+    return cc;
+  };
+  const match = (m: { event: string; where?: Record<string, unknown> }) => {
+    events.add(m.event);
+    return compileEventMatch(m);
+  };
+
+  const segById = new Map<string, CCond>();
+  const segments = orderSegments(j).map((id) => {
+    const c = cond(j.segments![id]!.when);
+    segById.set(id, c);
+    return { id, cond: c };
+  });
+
+  const stageIndex = new Map(j.stages.map((s, i) => [s.id, i]));
+  const blocks = new BlockBuilder(reg);
+  const triggers: CTrigger[] = (j.triggers ?? []).map((t) => ({
+    id: t.id,
+    on: compileSignal(t.on, stageIndex, match),
+    if: t.if ? cond(t.if) : null,
+    once: t.once ?? false,
+    cooldown: t.cooldown ? parseDuration(t.cooldown)! : 0,
+    block: blocks.block(t.do, t.id),
+  }));
+  blocks.events.forEach((e) => events.add(e));
+  if (blocks.usesTraits) usesTraits = true;
+
+  const a = j.attribution;
+  const lookback = a?.lookback ? parseDuration(a.lookback)! : 30 * DAY;
+  const attribution = a ? {
+    model: a.model, lookback,
+    halfLife: a.halfLife ? parseDuration(a.halfLife)! : 7 * DAY,
+    weights: a.weights ?? {},
+    touchpoints: a.touchpoints.map((tp) => {
+      events.add(tp.event);
+      return { feature: reg.use(tp.event, tp.where, MAX_TOUCHPOINTS, lookback), event: tp.event, channel: tp.channel };
+    }),
+  } : null;
+
+  const entry = "segment" in j.entry ? { segment: j.entry.segment } : { ev: match(j.entry) };
+  const reentry = j.reentry === undefined || j.reentry === "never" ? { kind: "never" as const }
+    : j.reentry === "always" ? { kind: "always" as const } : { kind: "after" as const, ms: parseDuration(j.reentry.after)! };
+
+  const exitEvents: CEventMatch[] = [];
+  const exitConds: CCond[] = [];
+  for (const e of j.exit ?? []) {
+    if (isEventMatch(e)) exitEvents.push(match(e));
+    else exitConds.push(cond(e));
+  }
+
+  return {
+    id: j.id,
+    def: j,
+    entry,
+    reentry,
+    exitEvents,
+    exitConds,
+    goal: j.goal ? { ...match(j.goal), ...(j.goal.within ? { within: parseDuration(j.goal.within)! } : {}) } : null,
+    stages: j.stages.map((s) => ({ id: s.id, when: s.when ? cond(s.when) : null })),
+    stageIndex,
+    regress: j.stagesCanRegress ?? false,
+    segments,
+    segById,
+    score: j.score ? {
+      rules: j.score.rules.map((r) => ({ ...match(r), points: r.points, ...(r.max !== undefined ? { max: r.max } : {}) })),
+      thresholds: Object.entries(j.score.thresholds ?? {}).sort((x, y) => x[1] - y[1]),
+    } : null,
+    ...(j.score?.decay ? { halfLife: parseDuration(j.score.decay.halfLife)! } : {}),
+    caps: compileCaps(j.limits),
+    quiet: j.quietHours === false ? null : j.quietHours ?? wsQuiet,
+    holdout: j.holdout ?? 0,
+    triggers,
+    attribution,
+    blocks: blocks.blocks,
+    events,
+    usesTraits,
+  };
+}
+
+function compileSignal(on: Signal, stageIndex: Map<string, number>, match: (m: { event: string; where?: Record<string, unknown> }) => CEventMatch): CSignal {
+  if (typeof on === "string") {
+    return on === "handoff.breached" ? { type: "handoff.breached", ref: null } : { type: on };
+  }
+  if ("event" in on) return { type: "event", ev: match(on) };
+  if ("journey.entered" in on) return { type: "journey.entered" };
+  if ("goal.reached" in on) return { type: "goal.reached" };
+  if ("stalled" in on) return { type: "stalled", stage: stageIndex.get(on.stalled.stage)!, ms: parseDuration(on.stalled.for)! };
+  if ("handoff.breached" in on) return { type: "handoff.breached", ref: on["handoff.breached"] ?? null };
+  const [type, ref] = Object.entries(on)[0] as ["stage.entered" | "segment.entered" | "segment.exited" | "score.crossed", string];
+  return { type, ref };
+}
+
+/** Segment ids in dependency order (definitions are checked to be acyclic). */
+function orderSegments(j: Journey): string[] {
+  const out: string[] = [];
+  const done = new Set<string>();
+  const visit = (id: string) => {
+    if (done.has(id) || !j.segments?.[id]) return;
+    done.add(id);
+    walkCondition(j.segments[id].when, [], (n) => { if (n.segment) visit(n.segment); });
+    out.push(id);
+  };
+  Object.keys(j.segments ?? {}).forEach(visit);
+  return out;
+}

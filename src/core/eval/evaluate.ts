@@ -1,0 +1,127 @@
+/**
+ * The evaluator: `evaluate(compiled, state, input, now)` -> `{ state, records, effects, wakeAt }`.
+ * Pure: no IO, no clock, no randomness. The input state is never modified.
+ */
+import type { Compiled, CJourney } from "../compile/compiler.js";
+import { addToHistory, pruneHistory } from "../compile/features.js";
+import type { AckInput, Cursors, EventInput, Evaluation, Input } from "../model/io.js";
+import { cloneData, type ContactState } from "../model/state.js";
+import { expireAudiences } from "./actions.js";
+import { setTime, type Ctx } from "./context.js";
+import { evalJourney } from "./journey.js";
+
+/** Passes over the journeys within one instant while steps keep changing traits. */
+const MAX_PASSES = 8;
+
+/** Options of one evaluation. */
+export type EvaluateOptions = {
+  /** Round-robin cursors shared across contacts; the updated copy comes back in the result. */
+  cursors?: Cursors;
+};
+
+/**
+ * Evaluates one input for one contact at instant `now` (for an event, its time).
+ * Wake-ups that fell due before `now` are evaluated first, each at its own instant.
+ * The evaluation instant never goes backwards: a late event is evaluated at the
+ * contact's clock, while its history counts it at its own time.
+ */
+export function evaluate(compiled: Compiled, state: ContactState, input: Input, now: number, opts: EvaluateOptions = {}): Evaluation<ContactState> {
+  const s = cloneData(state);
+  const ctx: Ctx = {
+    c: compiled, s, t: s.clock, iso: "", records: [], effects: [],
+    cursors: opts.cursors ? { ...opts.cursors } : undefined, traitsChanged: false, fresh: new Set(),
+  };
+  const target = Math.max(now, s.clock);
+  let caughtUp = false;
+  for (let guard = 0; s.wakeAt !== null && s.wakeAt <= target && guard < 100_000; guard++) {
+    const w = Math.max(s.wakeAt, s.clock);
+    setTime(ctx, w);
+    pass(ctx, null, null);
+    s.clock = w;
+    s.wakeAt = contactWake(compiled, s, w);
+    caughtUp = w === target;
+  }
+  setTime(ctx, target);
+  if (input.kind === "event") pass(ctx, input, null);
+  else if (input.kind === "ack") pass(ctx, null, input);
+  else if (!caughtUp) pass(ctx, null, null);
+  s.clock = target;
+  for (const [fid, h] of Object.entries(s.f)) {
+    const f = compiled.features.get(fid);
+    if (!f) delete s.f[fid];
+    else pruneHistory(h, f, target);
+  }
+  s.wakeAt = contactWake(compiled, s, target);
+  return {
+    state: s, records: ctx.records, effects: ctx.effects, wakeAt: s.wakeAt,
+    ...(ctx.cursors ? { cursors: ctx.cursors } : {}),
+  };
+}
+
+function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
+  const s = ctx.s;
+  ctx.fresh = new Set();
+  if (ev) {
+    if (ev.traits) {
+      Object.assign(s.traits, ev.traits);
+      ctx.traitsChanged = true;
+    }
+    if (ev.group) {
+      const groups = (s.traits["groups"] && typeof s.traits["groups"] === "object" ? s.traits["groups"] : {}) as Record<string, unknown>;
+      const old = (groups[ev.group.id] ?? {}) as Record<string, unknown>;
+      s.traits["groups"] = { ...groups, [ev.group.id]: { ...old, ...ev.group.traits } };
+      ctx.traitsChanged = true;
+    }
+    if (ev.tz && !s.tz) s.tz = ev.tz;
+    const features = ctx.c.featuresByEvent.get(ev.name);
+    if (features) {
+      for (const f of features) {
+        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(s.f[f.id], f, ev.at);
+      }
+    }
+  }
+  expireAudiences(ctx);
+  for (let i = 0; i < MAX_PASSES; i++) {
+    const traitsChanged = ctx.traitsChanged;
+    ctx.traitsChanged = false;
+    for (const j of ctx.c.journeys) {
+      if (cares(ctx, j, i === 0 ? ev : null, i === 0 ? ack : null, traitsChanged)) {
+        evalJourney(ctx, j, i === 0 ? ev : null, i === 0 ? ack : null);
+      }
+    }
+    if (!ctx.traitsChanged) break;
+  }
+}
+
+/** Whether anything in journey `j` can change for this input at this instant. */
+function cares(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: AckInput | null, traitsChanged: boolean): boolean {
+  const run = ctx.s.runs[j.id];
+  if (ev && j.events.has(ev.name)) return true;
+  if (traitsChanged && j.usesTraits) return true;
+  if (run?.on) {
+    if (run.wk !== null && run.wk <= ctx.t) return true;
+    if (ack && run.hd.length > 0) return true;
+    return false;
+  }
+  if ("segment" in j.entry) {
+    const es = ctx.s.es[j.id];
+    return es === undefined ? ev !== null || traitsChanged : es[1] !== 0 && es[1] <= ctx.t;
+  }
+  return false;
+}
+
+/** The contact's next wake-up: the earliest of its runs, entry segments and audience TTLs. */
+function contactWake(c: Compiled, s: ContactState, t: number): number | null {
+  let best = Infinity;
+  for (const j of c.journeys) {
+    const run = s.runs[j.id];
+    if (run?.on) {
+      if (run.wk !== null && run.wk < best) best = run.wk;
+    } else if ("segment" in j.entry) {
+      const es = s.es[j.id];
+      if (es && es[1] !== 0 && es[1] < best) best = es[1];
+    }
+  }
+  for (const [expires] of Object.values(s.aud)) if (expires !== 0 && expires < best) best = expires;
+  return Number.isFinite(best) && best > t ? best : Number.isFinite(best) ? t + 1 : null;
+}

@@ -1,0 +1,204 @@
+/**
+ * One journey, one contact, one instant: entry, goal and exit, score, segments, stage,
+ * hand-offs, waiting steps, then triggers, in the contract's order.
+ */
+import type { CJourney } from "../compile/compiler.js";
+import { segmentMember } from "../compile/conditions.js";
+import { eventMatches } from "../compile/steps.js";
+import type { AckInput, EventInput } from "../model/io.js";
+import type { Run } from "../model/state.js";
+import { attribute, type Touchpoint } from "./attribution.js";
+import { condCtx, record, type Ctx } from "./context.js";
+import { stableId } from "./hash.js";
+import { enterRun, exitRun, reentryAllows } from "./run.js";
+import { decayed, roundScore } from "./score.js";
+import { fireTrigger, resumeThreads, startThread } from "./threads.js";
+import { runWake } from "./wake.js";
+
+/** A signal raised during an evaluation, matched against trigger `on`. */
+type Sig = { type: string; ref?: string | null };
+
+/** Evaluates journey `j` for the context's contact at the context's instant. */
+export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: AckInput | null): void {
+  const s = ctx.s;
+  let run: Run | undefined = s.runs[j.id];
+  const signals: Sig[] = [];
+  if (!run || !run.on) {
+    let want: boolean;
+    if ("ev" in j.entry) want = ev !== null && eventMatches(j.entry.ev, ev.name, ev.properties);
+    else {
+      const cc = condCtx(ctx, j, null);
+      const member = segmentMember(cc, j.entry.segment);
+      const was = s.es[j.id]?.[0] === 1;
+      const next = j.segById.get(j.entry.segment)!.next(cc);
+      s.es[j.id] = [member ? 1 : 0, Number.isFinite(next) ? next : 0];
+      want = member && !was;
+    }
+    if (!want || !reentryAllows(j, run, ctx.t)) return;
+    run = enterRun(ctx, j, run, ev);
+    signals.push({ type: "journey.entered" });
+  }
+  if (ev) signals.push({ type: "event" });
+
+  // Goal, then exit.
+  if (ev && j.goal && eventMatches(j.goal, ev.name, ev.properties) && (j.goal.within === undefined || ev.at < run.at + j.goal.within)) {
+    reachGoal(ctx, j, run, ev);
+    return;
+  }
+  if (ev && j.exitEvents.some((m) => eventMatches(m, ev.name, ev.properties))) return exitRun(ctx, j, run, "exit");
+  if (j.exitConds.length > 0) {
+    const cc = condCtx(ctx, j, run);
+    if (j.exitConds.some((c) => c.test(cc))) return exitRun(ctx, j, run, "exit");
+  }
+
+  if (ev && j.score && ev.at >= run.at) applyScore(ctx, j, run, ev, signals);
+
+  // Segments (in dependency order), then the stage.
+  const cc = condCtx(ctx, j, run);
+  const now: string[] = [];
+  for (const seg of j.segments) {
+    const member = segmentMember(cc, seg.id);
+    const was = run.sg.includes(seg.id);
+    if (member) now.push(seg.id);
+    if (member && !was) {
+      record(ctx, j.id, "segment.entered", { segment: seg.id });
+      signals.push({ type: "segment.entered", ref: seg.id });
+    } else if (!member && was) {
+      record(ctx, j.id, "segment.exited", { segment: seg.id });
+      signals.push({ type: "segment.exited", ref: seg.id });
+    }
+  }
+  run.sg = now;
+  let target = -1;
+  for (let i = j.stages.length - 1; i >= 0; i--) {
+    const when = j.stages[i]!.when;
+    if (!when || when.test(cc)) { target = i; break; }
+  }
+  if (target >= 0 && (target > run.st || (j.regress && target !== run.st))) {
+    record(ctx, j.id, "stage.entered", { stage: j.stages[target]!.id, from: j.stages[run.st]!.id });
+    run.st = target;
+    run.sAt = ctx.t;
+    run.stl = [];
+    signals.push({ type: "stage.entered", ref: j.stages[target]!.id });
+  }
+  for (const trig of j.triggers) {
+    const on = trig.on;
+    if (on.type === "stalled" && on.stage === run.st && !run.stl.includes(trig.id) && ctx.t >= run.sAt + on.ms) {
+      run.stl.push(trig.id);
+      signals.push({ type: "stalled", ref: trig.id });
+    }
+  }
+
+  const breaches = handoffs(ctx, j, run, ev, ack, signals);
+  resumeThreads(ctx, j, run, ev);
+  for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block);
+  if (!run.ho) fire(ctx, j, run, signals, ev);
+  run.wk = run.on ? runWake(ctx, j, run) : null;
+}
+
+function fire(ctx: Ctx, j: CJourney, run: Run, signals: Sig[], ev: EventInput | null): void {
+  for (const sig of signals) {
+    for (const trig of j.triggers) {
+      if (!run.on) return;
+      const on = trig.on;
+      if (on.type !== sig.type) continue;
+      if (on.type === "event") {
+        if (!ev || !eventMatches(on.ev, ev.name, ev.properties)) continue;
+      } else if (on.type === "stalled") {
+        if (sig.ref !== trig.id) continue;
+      } else if (on.type === "handoff.breached") {
+        if (on.ref !== null && on.ref !== sig.ref) continue;
+      } else if ("ref" in on && on.ref !== sig.ref) continue;
+      fireTrigger(ctx, j, run, trig);
+    }
+  }
+}
+
+function applyScore(ctx: Ctx, j: CJourney, run: Run, ev: EventInput, signals: Sig[]): void {
+  const sc = j.score!;
+  const prev = decayed(run.sc, run.scAt, ctx.t, j.halfLife);
+  let add = 0;
+  sc.rules.forEach((rule, i) => {
+    if (!eventMatches(rule, ev.name, ev.properties)) return;
+    let pts = rule.points;
+    if (rule.max !== undefined) {
+      const room = rule.max - run.sr[i]!;
+      pts = pts > 0 ? Math.min(pts, Math.max(0, room)) : pts;
+    }
+    if (pts === 0) return;
+    run.sr[i] = run.sr[i]! + pts;
+    add += decayed(pts, ev.at, ctx.t, j.halfLife);
+  });
+  if (add === 0) return;
+  const next = prev + add;
+  run.sc = next;
+  run.scAt = ctx.t;
+  for (const [name, v] of sc.thresholds) {
+    if (prev < v && next >= v) {
+      record(ctx, j.id, "score.crossed", { threshold: name, score: roundScore(next) });
+      signals.push({ type: "score.crossed", ref: name });
+    }
+  }
+}
+
+function reachGoal(ctx: Ctx, j: CJourney, run: Run, ev: EventInput): void {
+  record(ctx, j.id, "goal.reached", { goal: j.goal!.event });
+  const a = j.attribution;
+  if (a) {
+    const tps: Touchpoint[] = [];
+    const seen = new Set<string>();
+    let goalSkipped = false;
+    for (const tp of a.touchpoints) {
+      const h = ctx.s.f[tp.feature.id];
+      if (!h) continue;
+      for (let i = 1; i < h.length; i++) {
+        const at = h[i]!;
+        if (at > ev.at || ev.at - at >= a.lookback) continue;
+        if (!goalSkipped && tp.event === ev.name && at === ev.at) { goalSkipped = true; continue; }
+        const key = `${at}\u0000${tp.event}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        tps.push({ at, event: tp.event, channel: tp.channel });
+      }
+    }
+    tps.sort((x, y) => x.at - y.at);
+    const credits = attribute(a.model, tps, ev.at, a.halfLife, a.weights);
+    if (credits.length > 0) record(ctx, j.id, "conversion.attributed", { model: a.model, credits });
+  }
+  if (!run.ho) fire(ctx, j, run, [{ type: "goal.reached" }], null);
+  exitRun(ctx, j, run, "goal");
+}
+
+/** Acks, resolving events and SLA breaches. Returns the onBreach step lists to start. */
+function handoffs(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null, ack: AckInput | null, signals: Sig[]) {
+  const breaches: { trigger: string; block: number }[] = [];
+  if (run.hd.length === 0) return breaches;
+  const keep = [];
+  for (const h of run.hd) {
+    const step = j.blocks[h.step[0]]?.[h.step[1]];
+    const hs = step?.kind === "handoff" ? step : undefined;
+    const fields = { handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}) };
+    const acked = ack !== null && (ack.handoff === h.id || (ack.handoff === undefined && ack.team === h.team));
+    const byEvent = ev !== null && hs?.resolvedBy !== undefined && eventMatches(hs.resolvedBy, ev.name, ev.properties);
+    if (acked || byEvent) {
+      record(ctx, j.id, "handoff.resolved", { ...fields, by: acked ? "ack" : "event", ...(h.br ? { breached: true } : {}) });
+      continue;
+    }
+    if (!h.br && h.due <= ctx.t) {
+      h.br = 1;
+      record(ctx, j.id, "handoff.breached", { ...fields, trigger: h.tr });
+      if (!run.ho && hs) {
+        ctx.effects.push({
+          kind: "handoff.breached", id: stableId("fx", h.id, "breached"), at: ctx.iso, contact: ctx.s.id, journey: j.id,
+          trigger: h.tr, endpoint: hs.endpoint, handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}),
+          dueAt: new Date(h.due).toISOString(),
+        });
+        if (hs.onBreach !== undefined) breaches.push({ trigger: h.tr, block: hs.onBreach });
+      }
+      signals.push({ type: "handoff.breached", ref: h.tr });
+    }
+    keep.push(h);
+  }
+  run.hd = keep;
+  return breaches;
+}

@@ -1,0 +1,54 @@
+/**
+ * Starting and ending a contact's run of a journey.
+ */
+import type { CJourney } from "../compile/compiler.js";
+import type { EventInput } from "../model/io.js";
+import type { Run } from "../model/state.js";
+import { record, type Ctx } from "./context.js";
+import { unitHash } from "./hash.js";
+
+/** Whether the re-entry rule lets a contact whose last run is `run` enter at `t`. */
+export function reentryAllows(j: CJourney, run: Run | undefined, t: number): boolean {
+  if (!run) return true;
+  if (run.on) return false;
+  switch (j.reentry.kind) {
+    case "never": return false;
+    case "always": return true;
+    case "after": return t - run.at >= j.reentry.ms;
+  }
+}
+
+/** Opens a run at the first stage; records journey.entered and stage.entered. */
+export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: EventInput | null): Run {
+  const t = ctx.t;
+  const holdout = j.holdout > 0 && unitHash(ctx.s.id, j.id, "holdout") * 100 < j.holdout;
+  const run: Run = {
+    on: 1, n: (previous?.n ?? 0) + 1, at: t, st: 0, sAt: t, sg: [], sc: 0, scAt: t,
+    sr: j.score ? j.score.rules.map(() => 0) : [], tr: {}, stl: [], th: [], hd: [], em: [],
+    ev: ev ? { name: ev.name, properties: ev.properties } : null, seq: 0, wk: null,
+  };
+  if (holdout) run.ho = 1;
+  ctx.s.runs[j.id] = run;
+  record(ctx, j.id, "journey.entered", holdout ? { holdout: true } : undefined);
+  record(ctx, j.id, "stage.entered", { stage: j.stages[0]!.id, from: null });
+  return run;
+}
+
+/** Ends a run: records journey.exited and cancels its waits, timers and SLAs. */
+export function exitRun(ctx: Ctx, j: CJourney, run: Run, reason: "exit" | "goal" | "step"): void {
+  if (!run.on) return;
+  record(ctx, j.id, "journey.exited", { reason });
+  if ("segment" in j.entry) ctx.s.es[j.id] = [run.sg.includes(j.entry.segment) ? 1 : 0, 0];
+  run.on = 0;
+  run.end = ctx.t;
+  run.th = [];
+  run.hd = [];
+  run.sg = [];
+  run.tr = {};
+  run.stl = [];
+  run.em = [];
+  run.sr = [];
+  run.ev = null;
+  run.sc = 0;
+  run.wk = null;
+}

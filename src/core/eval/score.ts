@@ -1,0 +1,44 @@
+/**
+ * Lead score arithmetic: continuous half-life decay and exact crossing instants.
+ */
+
+/** The score `v` (as of `at`) decayed to `t`. Without a half-life it does not decay. */
+export function decayed(v: number, at: number, t: number, halfLife: number | undefined): number {
+  if (!halfLife || v === 0 || t <= at) return v;
+  return v * Math.pow(2, -(t - at) / halfLife);
+}
+
+/** Rounds a score for reporting (2 decimals). */
+export function roundScore(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/**
+ * The first whole millisecond after `t` at which `test(score)` differs from its value at
+ * `t`, as the score decays from `v` (at `t`); Infinity when it never does.
+ * `bounds` are the numbers the test compares against.
+ */
+export function nextScoreFlip(
+  v: number, t: number, halfLife: number | undefined, bounds: number[], test: (x: number) => boolean,
+): number {
+  if (!halfLife || v === 0) return Infinity;
+  const now = test(v);
+  let best = Infinity;
+  for (const b of bounds) {
+    // The score only moves towards 0: it meets b when b lies strictly between 0 and v.
+    if (b === 0 || Math.sign(b) !== Math.sign(v) || Math.abs(b) >= Math.abs(v)) {
+      if (b === 0) continue;
+      continue;
+    }
+    const dt = halfLife * Math.log2(v / b);
+    let cand = t + Math.max(1, Math.floor(dt) - 1);
+    // Walk forward to the first millisecond where the test's value differs.
+    for (let k = 0; k < 4 && cand < best; k++, cand++) {
+      if (test(decayed(v, t, cand, halfLife)) !== now) {
+        best = Math.min(best, cand);
+        break;
+      }
+    }
+  }
+  return best;
+}

@@ -1,0 +1,133 @@
+/**
+ * Trigger firing and step execution: threads run until they wait, end, or exit the run.
+ */
+import type { CJourney, CTrigger } from "../compile/compiler.js";
+import { eventMatches } from "../compile/steps.js";
+import type { EventInput } from "../model/io.js";
+import type { Run, Thread } from "../model/state.js";
+import { emailStep, flagStep, handoffStep, setStep, webhookStep } from "./actions.js";
+import { condCtx, record, type Ctx } from "./context.js";
+import { unitHash } from "./hash.js";
+import { exitRun } from "./run.js";
+
+/** Starts a trigger's steps if `once`, `cooldown` and `if` allow it. */
+export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger): void {
+  const last = run.tr[trig.id];
+  if (trig.once && last) return;
+  if (trig.cooldown > 0 && last && ctx.t - last[0] < trig.cooldown) return;
+  if (trig.if && !trig.if.test(condCtx(ctx, j, run))) return;
+  run.tr[trig.id] = [ctx.t, (last?.[1] ?? 0) + 1];
+  record(ctx, j.id, "trigger.fired", { trigger: trig.id });
+  startThread(ctx, j, run, trig.id, trig.block);
+}
+
+/** Starts a new thread at the top of `block` and runs it. */
+export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, block: number): void {
+  const th: Thread = { id: run.seq++, tr: trigger, pc: [[block, 0]] };
+  run.th.push(th);
+  ctx.fresh.add(th);
+  runThread(ctx, j, run, th);
+}
+
+/** Runs a thread's steps until it waits, ends, or the run exits. */
+export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
+  for (let guard = 0; guard < 10_000; guard++) {
+    if (!run.on) return;
+    const top = th.pc[th.pc.length - 1];
+    if (!top) break;
+    const block = j.blocks[top[0]]!;
+    if (top[1] >= block.length) {
+      th.pc.pop();
+      continue;
+    }
+    const step = block[top[1]]!;
+    switch (step.kind) {
+      case "sleep":
+        top[1]++;
+        th.due = ctx.t + step.ms;
+        return;
+      case "until":
+        if (step.cond && step.cond.test(condCtx(ctx, j, run))) {
+          top[1]++;
+          continue;
+        }
+        th.wu = 1;
+        if (step.timeout !== undefined) th.due = ctx.t + step.timeout;
+        return;
+      case "if": {
+        top[1]++;
+        const b = step.cond.test(condCtx(ctx, j, run)) ? step.then : step.else;
+        if (b !== undefined) th.pc.push([b, 0]);
+        continue;
+      }
+      case "split": {
+        top[1]++;
+        const x = unitHash(ctx.s.id, j.id, step.id) * step.total;
+        let acc = 0;
+        const v = step.variants.find((v) => (acc += v.weight) > x && v.weight > 0) ?? step.variants.findLast((v) => v.weight > 0)!;
+        record(ctx, j.id, "split.assigned", { split: step.id, variant: v.name });
+        th.pc.push([v.block, 0]);
+        continue;
+      }
+      case "email":
+        if (emailStep(ctx, j, run, th, step) === "deferred") return;
+        top[1]++;
+        continue;
+      case "handoff":
+        handoffStep(ctx, j, run, th, step, [top[0], top[1]]);
+        top[1]++;
+        continue;
+      case "flag":
+        flagStep(ctx, j, run, th, step);
+        top[1]++;
+        continue;
+      case "webhook":
+        webhookStep(ctx, j, run, th, step);
+        top[1]++;
+        continue;
+      case "set":
+        setStep(ctx, j, step);
+        top[1]++;
+        continue;
+      case "exit":
+        top[1]++;
+        exitRun(ctx, j, run, "step");
+        return;
+    }
+  }
+  run.th = run.th.filter((x) => x !== th);
+}
+
+/**
+ * Resumes the run's waiting threads: those whose time is due, those waiting for the
+ * input event, and those whose `until` condition now holds.
+ */
+export function resumeThreads(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null): void {
+  for (const th of [...run.th]) {
+    if (!run.on) return;
+    if (ctx.fresh.has(th) || !run.th.includes(th)) continue;
+    const top = th.pc[th.pc.length - 1];
+    const step = top ? j.blocks[top[0]]![top[1]] : undefined;
+    if (th.due !== undefined && th.due <= ctx.t) {
+      delete th.due;
+      if (th.wu) {
+        delete th.wu;
+        if (step?.kind === "until" && step.onTimeout !== undefined) th.pc = [[step.onTimeout, 0]];
+        else th.pc = [];
+      }
+      delete th.re;
+      runThread(ctx, j, run, th);
+      continue;
+    }
+    if (th.wu && step?.kind === "until") {
+      const resumed = step.ev ? ev !== null && eventMatches(step.ev, ev.name, ev.properties)
+        : step.cond!.test(condCtx(ctx, j, run));
+      if (resumed) {
+        delete th.wu;
+        delete th.due;
+        top![1]++;
+        runThread(ctx, j, run, th);
+      }
+    }
+  }
+}

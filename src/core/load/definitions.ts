@@ -1,0 +1,109 @@
+/**
+ * Loads a whole journeys folder (already read into memory) into validated definitions.
+ * All files' problems are reported at once; nothing is returned unless everything is valid.
+ */
+import { Journey } from "../schema/journey.js";
+import { Workspace } from "../schema/workspace.js";
+import { checkJourney, checkWorkspace } from "./check.js";
+import { flattenIssues, type Problem } from "./problems.js";
+import { parseYamlSource } from "./yaml-source.js";
+
+/** A source file. */
+export type SourceFile = { path: string; text: string };
+
+/** What the loader needs: journey files, the optional workspace file, known templates. */
+export type LoadInput = {
+  journeys: SourceFile[];
+  workspace?: SourceFile;
+  /** Template names (file names without extension) that exist. */
+  templates: Iterable<string>;
+  /** Problems found in templates by whoever read them (syntax errors). */
+  templateProblems?: Problem[];
+  /** Values for `${ENV_NAME}` in waymark.yaml. */
+  env: Record<string, string | undefined>;
+  /** When true, an unset `${ENV_NAME}` is a problem; otherwise a warning. */
+  requireEnv?: boolean;
+};
+
+/** A journey with the file it came from. */
+export type LoadedJourney = { file: string; journey: Journey };
+
+/** Valid definitions, ready to compile. */
+export type Definitions = { workspace: Workspace; journeys: LoadedJourney[]; templates: string[] };
+
+/** The result of a load: definitions, or every problem. Warnings never block. */
+export type LoadResult =
+  | { ok: true; definitions: Definitions; warnings: Problem[] }
+  | { ok: false; problems: Problem[]; warnings: Problem[] };
+
+/** Validates and cross-checks every file. */
+export function loadDefinitions(input: LoadInput): LoadResult {
+  const problems: Problem[] = [...(input.templateProblems ?? [])];
+  const warnings: Problem[] = [];
+  const templates = new Set(input.templates);
+
+  let workspace: Workspace = {};
+  if (input.workspace) {
+    const src = parseYamlSource(input.workspace.path, input.workspace.text);
+    problems.push(...src.syntaxProblems);
+    if (src.syntaxProblems.length === 0) {
+      const parsed = Workspace.safeParse(src.data ?? {});
+      if (!parsed.success) problems.push(...flattenIssues(parsed.error.issues).map(src.problemAt));
+      else {
+        workspace = parsed.data;
+        problems.push(...checkWorkspace(workspace).map(src.problemAt));
+        const env = substituteEnv(workspace, input.env);
+        for (const { path, name } of env.missing) {
+          const p = src.problemAt({ path, message: `environment variable ${name} is not set` });
+          (input.requireEnv ? problems : warnings).push(p);
+        }
+        workspace = env.value;
+      }
+    }
+  }
+
+  const journeys: LoadedJourney[] = [];
+  const seen = new Map<string, string>();
+  for (const file of input.journeys) {
+    const src = parseYamlSource(file.path, file.text);
+    problems.push(...src.syntaxProblems);
+    if (src.syntaxProblems.length > 0) continue;
+    const parsed = Journey.safeParse(src.data ?? null);
+    if (!parsed.success) {
+      problems.push(...flattenIssues(parsed.error.issues).map(src.problemAt));
+      continue;
+    }
+    const j = parsed.data;
+    const other = seen.get(j.id);
+    if (other) problems.push(src.problemAt({ path: ["id"], message: `duplicate journey id "${j.id}" (also in ${other})` }));
+    seen.set(j.id, file.path);
+    problems.push(...checkJourney(j, { workspace, templates }).map(src.problemAt));
+    journeys.push({ file: file.path, journey: j });
+  }
+  problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
+  if (problems.length > 0) return { ok: false, problems, warnings };
+  return { ok: true, definitions: { workspace, journeys, templates: [...templates].sort() }, warnings };
+}
+
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+function substituteEnv(w: Workspace, env: Record<string, string | undefined>) {
+  const missing: { path: PropertyKey[]; name: string }[] = [];
+  const walk = (v: unknown, path: PropertyKey[]): unknown => {
+    if (typeof v === "string") {
+      return v.replace(ENV_REF, (whole, name: string) => {
+        const value = env[name];
+        if (value === undefined) {
+          missing.push({ path, name });
+          return whole;
+        }
+        return value;
+      });
+    }
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, [...path, i]));
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, [...path, k])]));
+    return v;
+  };
+  const endpoints = w.endpoints ? (walk(w.endpoints, ["endpoints"]) as Workspace["endpoints"]) : undefined;
+  return { value: { ...w, ...(endpoints ? { endpoints } : {}) }, missing };
+}

@@ -1,0 +1,96 @@
+/**
+ * Problems found while loading journey files, and the translation of zod issues into them.
+ */
+import type { z } from "zod";
+
+/** One problem, reported as `path:line:col: message`. */
+export type Problem = { file: string; line: number; col: number; message: string };
+
+/** Formats a problem the way editors and CI logs understand. */
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+/** An issue located by its path in the document (before positions are known). */
+export type PathIssue = { path: PropertyKey[]; message: string; key?: string };
+
+type Issue = z.core.$ZodIssue;
+
+/**
+ * Flattens zod issues into path issues. For a failed union, only the branch that got
+ * furthest is kept, so a marketer reads "expected a number" rather than "Invalid input".
+ */
+export function flattenIssues(issues: readonly Issue[], base: PropertyKey[] = []): PathIssue[] {
+  const out: PathIssue[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const branch = bestBranch(issue.errors);
+      if (branch) {
+        out.push(...flattenIssues(branch, path));
+        continue;
+      }
+    }
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) out.push({ path, key, message: `unknown key "${key}"${suggest(key)}` });
+      continue;
+    }
+    out.push({ path, message: friendly(issue) });
+  }
+  return out;
+}
+
+function bestBranch(branches: Issue[][]): Issue[] | undefined {
+  // A branch that rejected the value's type at its root, or all its keys, was the wrong branch.
+  const scored = branches.map((b) => ({
+    b,
+    wrongShape: b.some((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "unrecognized_keys" || i.code === "invalid_value")),
+    depth: Math.max(0, ...b.map((i) => i.path.length)),
+  }));
+  const plausible = scored.filter((s) => !s.wrongShape);
+  const pool = plausible.length > 0 ? plausible : [];
+  if (pool.length === 0) return undefined;
+  pool.sort((x, y) => y.depth - x.depth || x.b.length - y.b.length);
+  return pool[0]!.b;
+}
+
+function friendly(issue: Issue): string {
+  if (issue.code === "invalid_type") {
+    const received = (issue as { input?: unknown }).input;
+    if (received === undefined) return `missing required key (expected ${issue.expected})`;
+    return `expected ${issue.expected}, got ${describe(received)}`;
+  }
+  if (issue.code === "invalid_union") return "not one of the allowed forms";
+  if (issue.code === "invalid_value") return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+  return issue.message;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a map";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+const KNOWN = ["entry", "exit", "goal", "stages", "segments", "score", "triggers", "attribution", "reentry", "limits",
+  "holdout", "quietHours", "stagesCanRegress", "performed", "within", "count", "where", "event", "trait", "segment",
+  "stage", "inStage", "template", "subject", "handoff", "resolvedBy", "onBreach", "onTimeout", "timeout", "until",
+  "thresholds", "halfLife", "decay", "points", "touchpoints", "lookback", "channel", "cooldown", "once", "webhook"];
+
+function suggest(key: string): string {
+  const lower = key.toLowerCase();
+  const hit = KNOWN.find((k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= 2);
+  return hit && hit !== key ? ` (did you mean "${hit}"?)` : "";
+}
+
+function distance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 9;
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}

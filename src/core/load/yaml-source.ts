@@ -1,0 +1,70 @@
+/**
+ * YAML text with source positions: parse once, then point any problem at its node.
+ */
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import type { PathIssue, Problem } from "./problems.js";
+
+/** A parsed YAML file that can locate a path inside itself. */
+export type YamlSource = {
+  file: string;
+  data: unknown;
+  syntaxProblems: Problem[];
+  /** The problem for an issue at `path` (at the key itself when `key` is set). */
+  problemAt(issue: PathIssue): Problem;
+};
+
+/** Parses YAML keeping positions. Syntax errors come back as problems, never thrown. */
+export function parseYamlSource(file: string, text: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => lineCounter.linePos(offset);
+  const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
+    const { line, col } = at(e.pos[0]);
+    return { file, line, col, message: e.message.split("\n")[0]! };
+  });
+  const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
+  return {
+    file,
+    data,
+    syntaxProblems,
+    problemAt(issue) {
+      const offset = locate(doc, issue.path, issue.key);
+      const { line, col } = at(offset);
+      return { file, line, col, message: issue.message };
+    },
+  };
+}
+
+/** Offset of the node at `path` (or of the deepest existing ancestor). */
+function locate(doc: Document, path: PropertyKey[], key?: string): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  const steps = key === undefined ? path : [...path, key];
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    const last = i === steps.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyOf(p.key) === String(step));
+      if (!pair) return offset;
+      if (last && key !== undefined) return rangeStart(pair.key) ?? offset;
+      node = pair.value;
+      offset = rangeStart(pair.value) ?? rangeStart(pair.key) ?? offset;
+    } else if (isSeq(node) && typeof step === "number") {
+      node = node.items[step];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function keyOf(k: unknown): string | undefined {
+  if (isScalar(k)) return String(k.value);
+  return typeof k === "string" ? k : undefined;
+}
+
+function rangeStart(n: unknown): number | undefined {
+  const range = (n as Node | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}

@@ -1,0 +1,106 @@
+/**
+ * Segment-shaped messages (track, identify, page, screen, group, alias) and hand-off
+ * acknowledgements, validated by zod and turned into evaluator inputs.
+ */
+import { z } from "zod";
+import type { Input } from "./model/io.js";
+
+const Id = z.union([z.string().min(1).max(512), z.number().transform(String)]);
+const Time = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).or(z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO 8601 timestamp"));
+const Props = z.record(z.string(), z.unknown());
+
+const base = {
+  userId: Id.optional().nullable(),
+  anonymousId: Id.optional().nullable(),
+  messageId: z.string().max(512).optional(),
+  timestamp: Time.optional(),
+  originalTimestamp: Time.optional(),
+  sentAt: Time.optional(),
+  receivedAt: Time.optional(),
+  context: Props.optional(),
+  integrations: Props.optional(),
+  writeKey: z.string().optional(),
+  version: z.unknown().optional(),
+  channel: z.string().optional(),
+  _metadata: z.unknown().optional(),
+};
+
+/** `track`: the event named by `event`. */
+export const TrackMessage = z.object({ ...base, type: z.literal("track"), event: z.string().min(1).max(256), properties: Props.optional() });
+/** `identify`: merges traits; is itself the event `Identify`. */
+export const IdentifyMessage = z.object({ ...base, type: z.literal("identify"), traits: Props.optional() });
+/** `page`: the event `Page Viewed`. */
+export const PageMessage = z.object({ ...base, type: z.literal("page"), name: z.string().optional().nullable(), category: z.string().optional().nullable(), properties: Props.optional() });
+/** `screen`: the event `Screen Viewed`. */
+export const ScreenMessage = z.object({ ...base, type: z.literal("screen"), name: z.string().optional().nullable(), category: z.string().optional().nullable(), properties: Props.optional() });
+/** `group`: keeps the group's traits under `groups.<groupId>`; the event `Group`. */
+export const GroupMessage = z.object({ ...base, type: z.literal("group"), groupId: Id, traits: Props.optional() });
+/** `alias`: links `previousId` to `userId`. */
+export const AliasMessage = z.object({ ...base, type: z.literal("alias"), previousId: Id, userId: Id });
+/** A hand-off acknowledgement (simulate files and the ack API). */
+export const AckMessage = z.object({
+  ...base, type: z.literal("ack"), handoff: z.string().min(1).optional(), team: z.string().min(1).optional(), by: z.string().optional(),
+}).refine((m) => m.handoff !== undefined || (m.team !== undefined && (m.userId ?? m.anonymousId)), "an ack names a `handoff` id, or a `team` with a `userId`");
+
+/** Any message. */
+export const Message = z.discriminatedUnion("type", [TrackMessage, IdentifyMessage, PageMessage, ScreenMessage, GroupMessage, AliasMessage, AckMessage])
+  .refine((m) => m.type === "alias" || m.type === "ack" || Boolean(m.userId ?? m.anonymousId), { error: "a message needs a userId or an anonymousId", path: ["userId"] });
+export type Message = z.infer<typeof Message>;
+
+/** A message resolved for the evaluator. */
+export type Resolved = {
+  /** The contact the input is for (undefined for an ack by hand-off id only). */
+  contact: string | undefined;
+  /** A contact to merge into `contact` first (identify with both ids, alias). */
+  mergeFrom?: string;
+  input: Input;
+  /** Event time (epoch ms). */
+  at: number;
+};
+
+/**
+ * The event time: `timestamp`, corrected for client clock skew when `sentAt` and the
+ * server's receipt time are known (`receivedAt - (sentAt - timestamp)`), else receipt time.
+ */
+export function eventTime(m: Pick<Message, "timestamp" | "originalTimestamp" | "sentAt">, receivedAt: number): number {
+  const ts = m.timestamp ?? m.originalTimestamp;
+  if (ts === undefined) return receivedAt;
+  const t = Date.parse(ts);
+  if (m.sentAt !== undefined) return receivedAt - (Date.parse(m.sentAt) - t);
+  return t;
+}
+
+/** Turns a validated message into an evaluator input at time `at`. */
+export function resolveMessage(m: Message, at: number): Resolved {
+  const user = m.userId ?? undefined;
+  const anon = m.anonymousId ?? undefined;
+  const contact = user ?? anon;
+  const tz = typeof m.context?.["timezone"] === "string" ? (m.context["timezone"] as string) : undefined;
+  const ev = (name: string, properties: Record<string, unknown>, extra: Partial<Extract<Input, { kind: "event" }>> = {}): Input =>
+    ({ kind: "event", name, properties, at, ...(tz ? { tz } : {}), ...extra });
+  switch (m.type) {
+    case "track":
+      return { contact, input: ev(m.event, m.properties ?? {}), at };
+    case "page":
+    case "screen": {
+      const props = { ...(m.properties ?? {}), ...(m.name ? { name: m.name } : {}), ...(m.category ? { category: m.category } : {}) };
+      return { contact, input: ev(m.type === "page" ? "Page Viewed" : "Screen Viewed", props), at };
+    }
+    case "identify": {
+      const traits = m.traits ?? {};
+      const merge = user !== undefined && anon !== undefined && anon !== user ? { mergeFrom: anon } : {};
+      return { contact, ...merge, input: ev("Identify", traits, { traits }), at };
+    }
+    case "group": {
+      const traits = m.traits ?? {};
+      return { contact, input: ev("Group", { groupId: m.groupId, ...traits }, { group: { id: m.groupId, traits } }), at };
+    }
+    case "alias":
+      return { contact: m.userId, ...(m.previousId !== m.userId ? { mergeFrom: m.previousId } : {}), input: { kind: "wake" }, at };
+    case "ack":
+      return {
+        contact, at,
+        input: { kind: "ack", ...(m.handoff ? { handoff: m.handoff } : {}), ...(m.team ? { team: m.team } : {}), ...(m.by ? { by: m.by } : {}) },
+      };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * `journeys/waymark.yaml`: workspace settings shared by all journeys.
+ */
+import { z } from "zod";
+import { Limits, QuietHours, Slug, TimeZone } from "./common.js";
+
+/** A named webhook target. Secrets are `${ENV_NAME}` references, never inline. */
+export const Endpoint = z.strictObject({
+  url: z.string().min(1),
+  secret: z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, "secrets are never written inline: use ${ENV_NAME}"),
+  headers: z.record(z.string(), z.string()).optional(),
+  timeout: z.string().optional(),
+});
+export type Endpoint = z.infer<typeof Endpoint>;
+
+/** A retargeting audience, synced to the listed endpoints. */
+export const Audience = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  endpoints: z.array(z.string().min(1)).optional(),
+});
+export type Audience = z.infer<typeof Audience>;
+
+/** Email settings. */
+export const EmailSettings = z.strictObject({
+  from: z.string().min(3),
+  replyTo: z.string().optional(),
+  templates: z.string().optional().meta({ description: "templates folder, relative to journeys/ (default templates)" }),
+});
+export type EmailSettings = z.infer<typeof EmailSettings>;
+
+/** The workspace file. */
+export const Workspace = z.strictObject({
+  endpoints: z.record(Slug, Endpoint).optional(),
+  audiences: z.record(Slug, Audience).optional(),
+  email: EmailSettings.optional(),
+  limits: Limits.optional(),
+  quietHours: QuietHours.optional(),
+  timezone: TimeZone.optional(),
+}).meta({ title: "Waymark workspace", description: "journeys/waymark.yaml" });
+export type Workspace = z.infer<typeof Workspace>;
