@@ -3,7 +3,7 @@
  * No IO, no clock, no environment, no randomness.
  */
 export { compile, MAX_TOUCHPOINTS, type Compiled, type CJourney } from "./compile/compiler.js";
-export { evaluate, type EvaluateOptions } from "./eval/evaluate.js";
+export { evaluate, evaluateOwned, type EvaluateOptions } from "./eval/evaluate.js";
 export { mergeContacts } from "./eval/merge.js";
 export { attribute, type Credit, type Touchpoint, type Model } from "./eval/attribution.js";
 export { quietUntil } from "./eval/quiet-hours.js";

@@ -3,7 +3,7 @@
  * events in time order, every wake-up fired at its exact instant. Pure: no IO.
  */
 import type { Compiled } from "./compile/compiler.js";
-import { evaluate } from "./eval/evaluate.js";
+import { evaluateOwned } from "./eval/evaluate.js";
 import { mergeContacts } from "./eval/merge.js";
 import { WakeHeap } from "./heap.js";
 import type { Cursors, Effect, JournalRecord } from "./model/io.js";
@@ -54,7 +54,7 @@ export class Simulator {
 
   private run(id: string, s: ContactState, input: Resolved["input"], at: number): void {
     const prevWake = this.contacts.get(id)?.wakeAt ?? null;
-    const out = evaluate(this.compiled, s, input, at, { cursors: this.cursors });
+    const out = evaluateOwned(this.compiled, s, input, at, { cursors: this.cursors });
     if (out.cursors) this.cursors = out.cursors;
     for (const r of out.records) {
       if (r.type === "handoff.opened") this.handoffs.set(r["handoff"] as string, id);

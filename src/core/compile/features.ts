@@ -67,16 +67,13 @@ export function addToHistory(h: number[] | undefined, f: Feature, ts: number): n
   return out;
 }
 
-/** Drops timestamps older than the feature's longest window as of `t`. */
-export function pruneHistory(h: number[], f: Feature, t: number): void {
-  if (f.keep === 0) {
-    if (h.length > 1) h.length = 1;
-    return;
-  }
+/** Drops timestamps older than the feature's longest window as of `t` (a new array if any). */
+export function pruneHistory(h: number[], f: Feature, t: number): number[] {
+  if (f.keep === 0) return h.length > 1 ? h.slice(0, 1) : h;
   const cutoff = t - f.retain;
   let end = h.length;
   while (end > 1 && h[end - 1]! <= cutoff) end--;
-  h.length = end;
+  return end === h.length ? h : h.slice(0, end);
 }
 
 /** Number of timestamps in `h` strictly younger than `within` at `t`. */

@@ -3,7 +3,7 @@
  */
 import { parseDuration } from "../duration.js";
 import type { Step } from "../schema/steps.js";
-import { isEventMatch } from "../load/walk.js";
+import { isEventMatch, walkCondition } from "../load/walk.js";
 import { compileCondition, type CCond } from "./conditions.js";
 import type { FeatureRegistry } from "./features.js";
 import { compileWhere } from "./predicates.js";
@@ -54,6 +54,8 @@ export class BlockBuilder {
   }
 
   private cond(c: Parameters<typeof compileCondition>[0]): CCond {
+    // An event a step condition counts must re-evaluate the journey (a waiting `until`).
+    walkCondition(c, [], (n) => { if (n.performed) this.events.add(n.performed.event); });
     const cc = compileCondition(c, this.reg);
     if (cc.traits) this.usesTraits = true;
     return cc;

@@ -6,7 +6,7 @@ import type { CJourney } from "../compile/compiler.js";
 import type { CStep } from "../compile/steps.js";
 import { pathGetter } from "../compile/predicates.js";
 import type { Run, Thread } from "../model/state.js";
-import { record, type Ctx } from "./context.js";
+import { iso, ownTraits, record, type Ctx } from "./context.js";
 import { stableId } from "./hash.js";
 import { pickZone, quietUntil } from "./quiet-hours.js";
 
@@ -64,7 +64,7 @@ export function emailStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: Ste
   const id = effectId(ctx, j, run, th, step);
   record(ctx, j.id, "email.sent", { ...base, effect: id });
   ctx.effects.push({
-    kind: "email", id, at: ctx.iso, contact: ctx.s.id, journey: j.id, trigger: th.tr, template: step.template,
+    kind: "email", id, at: iso(ctx), contact: ctx.s.id, journey: j.id, trigger: th.tr, template: step.template,
     ...(step.subject !== undefined ? { subject: step.subject } : {}), to, stage: j.stages[run.st]!.id, event: run.ev,
   });
   ctx.s.em = keepSends([ctx.t, ...ctx.s.em], ctx.t, ctx.c.maxCapWindow, ctx.c.workspace.caps);
@@ -94,7 +94,7 @@ export function handoffStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: S
   record(ctx, j.id, "handoff.opened", { handoff: id, team: step.team, ...(owner ? { owner } : {}), dueAt, trigger: th.tr });
   run.hd.push({ id, team: step.team, ...(owner ? { owner } : {}), due, at: ctx.t, tr: th.tr, step: at });
   ctx.effects.push({
-    kind: "handoff.opened", id: stableId("fx", id, "opened"), at: ctx.iso, contact: ctx.s.id, journey: j.id, trigger: th.tr,
+    kind: "handoff.opened", id: stableId("fx", id, "opened"), at: iso(ctx), contact: ctx.s.id, journey: j.id, trigger: th.tr,
     endpoint: step.endpoint, handoff: id, team: step.team, ...(owner ? { owner } : {}), dueAt,
   });
 }
@@ -108,22 +108,23 @@ export function flagStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: Step
     ctx.s.aud[aud] = [expires, j.id];
     const expiresAt = expires ? new Date(expires).toISOString() : undefined;
     record(ctx, j.id, "audience.added", { audience: aud, ...(expiresAt ? { expiresAt } : {}) });
-    ctx.effects.push({ kind: "audience", id, at: ctx.iso, contact: ctx.s.id, journey: j.id, audience: aud, op: "add", ...(expiresAt ? { expiresAt } : {}) });
+    ctx.effects.push({ kind: "audience", id, at: iso(ctx), contact: ctx.s.id, journey: j.id, audience: aud, op: "add", ...(expiresAt ? { expiresAt } : {}) });
   } else if (ctx.s.aud[aud]) {
     delete ctx.s.aud[aud];
     record(ctx, j.id, "audience.removed", { audience: aud });
-    ctx.effects.push({ kind: "audience", id, at: ctx.iso, contact: ctx.s.id, journey: j.id, audience: aud, op: "remove" });
+    ctx.effects.push({ kind: "audience", id, at: iso(ctx), contact: ctx.s.id, journey: j.id, audience: aud, op: "remove" });
   }
 }
 
 /** Removes audience memberships whose TTL has run out, at their exact instant. */
 export function expireAudiences(ctx: Ctx): void {
-  for (const [aud, [expires, journey]] of Object.entries(ctx.s.aud)) {
+  for (const aud in ctx.s.aud) {
+    const [expires, journey] = ctx.s.aud[aud]!;
     if (expires !== 0 && expires <= ctx.t) {
       delete ctx.s.aud[aud];
       record(ctx, journey, "audience.removed", { audience: aud, reason: "ttl" });
       ctx.effects.push({
-        kind: "audience", id: stableId("fx", ctx.s.id, aud, expires, "ttl"), at: ctx.iso, contact: ctx.s.id, journey,
+        kind: "audience", id: stableId("fx", ctx.s.id, aud, expires, "ttl"), at: iso(ctx), contact: ctx.s.id, journey,
         audience: aud, op: "remove",
       });
     }
@@ -135,14 +136,15 @@ export function webhookStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: S
   const id = effectId(ctx, j, run, th, step);
   record(ctx, j.id, "webhook.sent", { endpoint: step.endpoint, effect: id });
   ctx.effects.push({
-    kind: "webhook", id, at: ctx.iso, contact: ctx.s.id, journey: j.id, trigger: th.tr, endpoint: step.endpoint,
+    kind: "webhook", id, at: iso(ctx), contact: ctx.s.id, journey: j.id, trigger: th.tr, endpoint: step.endpoint,
     payload: step.payload ?? {},
   });
 }
 
 /** Writes contact traits (dot-paths create nested objects). */
 export function setStep(ctx: Ctx, j: CJourney, step: Step<"set">): void {
-  for (const [path, value] of Object.entries(step.traits)) setPath(ctx.s.traits, path, value);
+  const traits = ownTraits(ctx);
+  for (const [path, value] of Object.entries(step.traits)) setPath(traits, path, value);
   record(ctx, j.id, "trait.set", { traits: step.traits });
   ctx.traitsChanged = true;
 }

@@ -5,7 +5,7 @@
 import type { Compiled, CJourney } from "../compile/compiler.js";
 import type { CondCtx } from "../compile/conditions.js";
 import type { Cursors, Effect, JournalRecord } from "../model/io.js";
-import type { ContactState, Run, Thread } from "../model/state.js";
+import { cloneData, type ContactState, type Run, type Thread } from "../model/state.js";
 
 /** Mutable context of one evaluate() call. */
 export type Ctx = {
@@ -13,27 +13,52 @@ export type Ctx = {
   s: ContactState;
   /** The instant being evaluated. */
   t: number;
-  iso: string;
+  /** ISO text of `isoT` (computed on demand by `iso`). */
+  isoS: string;
+  isoT: number;
   records: JournalRecord[];
   effects: Effect[];
   cursors: Cursors | undefined;
   /** Traits changed in the current pass (conditions reading traits must be re-evaluated). */
   traitsChanged: boolean;
   /** Threads started by the current input (the input cannot resume them). */
-  fresh: Set<Thread>;
+  fresh: ReadonlySet<Thread>;
+  /** Journeys whose run was already copied in this evaluation. */
+  owned: Set<string>;
+  /** Traits were already copied in this evaluation. */
+  ownTraits: boolean;
+  /** Copy on write (the caller keeps the input state), or change the state in place. */
+  cow: boolean;
 };
+
+/** The ISO 8601 text of the context's instant. */
+export function iso(ctx: Ctx): string {
+  if (ctx.isoT !== ctx.t) {
+    ctx.isoT = ctx.t;
+    ctx.isoS = new Date(ctx.t).toISOString();
+  }
+  return ctx.isoS;
+}
+
+/** Makes the contact's traits safe to change. */
+export function ownTraits(ctx: Ctx): Record<string, unknown> {
+  if (!ctx.ownTraits) {
+    ctx.s.traits = cloneData(ctx.s.traits);
+    ctx.ownTraits = true;
+  }
+  return ctx.s.traits;
+}
 
 /** Moves the context to instant `t`. */
 export function setTime(ctx: Ctx, t: number): void {
   ctx.t = t;
-  ctx.iso = new Date(t).toISOString();
 }
 
 /** Appends a journal record. */
 export function record(ctx: Ctx, journey: string | undefined, type: string, fields?: Record<string, unknown>): void {
   const r: JournalRecord = journey === undefined
-    ? { at: ctx.iso, contact: ctx.s.id, type }
-    : { at: ctx.iso, contact: ctx.s.id, journey, type };
+    ? { at: iso(ctx), contact: ctx.s.id, type }
+    : { at: iso(ctx), contact: ctx.s.id, journey, type };
   if (fields) Object.assign(r, fields);
   ctx.records.push(r);
 }

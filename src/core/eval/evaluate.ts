@@ -5,13 +5,16 @@
 import type { Compiled, CJourney } from "../compile/compiler.js";
 import { addToHistory, pruneHistory } from "../compile/features.js";
 import type { AckInput, Cursors, EventInput, Evaluation, Input } from "../model/io.js";
-import { cloneData, type ContactState } from "../model/state.js";
+import { cloneRun, shallowState, type ContactState } from "../model/state.js";
 import { expireAudiences } from "./actions.js";
-import { setTime, type Ctx } from "./context.js";
+import { ownTraits, setTime, type Ctx } from "./context.js";
 import { evalJourney } from "./journey.js";
 
 /** Passes over the journeys within one instant while steps keep changing traits. */
 const MAX_PASSES = 8;
+
+const NO_THREADS: ReadonlySet<never> = new Set();
+const NO_JOURNEYS: Set<string> = new Set();
 
 /** Options of one evaluation. */
 export type EvaluateOptions = {
@@ -26,10 +29,23 @@ export type EvaluateOptions = {
  * contact's clock, while its history counts it at its own time.
  */
 export function evaluate(compiled: Compiled, state: ContactState, input: Input, now: number, opts: EvaluateOptions = {}): Evaluation<ContactState> {
-  const s = cloneData(state);
+  return run(compiled, shallowState(state), input, now, opts, true);
+}
+
+/**
+ * The same as `evaluate`, but takes ownership of `state` and changes it in place instead
+ * of copying what it writes: for callers that own the state (the simulator, a worker
+ * that has just parsed it from storage). The journal and result are identical.
+ */
+export function evaluateOwned(compiled: Compiled, state: ContactState, input: Input, now: number, opts: EvaluateOptions = {}): Evaluation<ContactState> {
+  return run(compiled, state, input, now, opts, false);
+}
+
+function run(compiled: Compiled, s: ContactState, input: Input, now: number, opts: EvaluateOptions, cow: boolean): Evaluation<ContactState> {
   const ctx: Ctx = {
-    c: compiled, s, t: s.clock, iso: "", records: [], effects: [],
-    cursors: opts.cursors ? { ...opts.cursors } : undefined, traitsChanged: false, fresh: new Set(),
+    c: compiled, s, t: s.clock, isoS: "", isoT: NaN, records: [], effects: [],
+    cursors: opts.cursors ? { ...opts.cursors } : undefined, traitsChanged: false, fresh: NO_THREADS,
+    owned: cow ? new Set() : NO_JOURNEYS, ownTraits: !cow, cow,
   };
   const target = Math.max(now, s.clock);
   let caughtUp = false;
@@ -46,10 +62,14 @@ export function evaluate(compiled: Compiled, state: ContactState, input: Input, 
   else if (input.kind === "ack") pass(ctx, null, input);
   else if (!caughtUp) pass(ctx, null, null);
   s.clock = target;
-  for (const [fid, h] of Object.entries(s.f)) {
+  for (const fid in s.f) {
+    const h = s.f[fid]!;
     const f = compiled.features.get(fid);
     if (!f) delete s.f[fid];
-    else pruneHistory(h, f, target);
+    else {
+      const pruned = pruneHistory(h, f, target);
+      if (pruned !== h) s.f[fid] = pruned;
+    }
   }
   s.wakeAt = contactWake(compiled, s, target);
   return {
@@ -60,23 +80,23 @@ export function evaluate(compiled: Compiled, state: ContactState, input: Input, 
 
 function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
   const s = ctx.s;
-  ctx.fresh = new Set();
+  ctx.fresh = NO_THREADS;
   if (ev) {
     if (ev.traits) {
-      Object.assign(s.traits, ev.traits);
+      Object.assign(ownTraits(ctx), ev.traits);
       ctx.traitsChanged = true;
     }
     if (ev.group) {
       const groups = (s.traits["groups"] && typeof s.traits["groups"] === "object" ? s.traits["groups"] : {}) as Record<string, unknown>;
       const old = (groups[ev.group.id] ?? {}) as Record<string, unknown>;
-      s.traits["groups"] = { ...groups, [ev.group.id]: { ...old, ...ev.group.traits } };
+      ownTraits(ctx)["groups"] = { ...groups, [ev.group.id]: { ...old, ...ev.group.traits } };
       ctx.traitsChanged = true;
     }
     if (ev.tz && !s.tz) s.tz = ev.tz;
     const features = ctx.c.featuresByEvent.get(ev.name);
     if (features) {
       for (const f of features) {
-        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(s.f[f.id], f, ev.at);
+        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(ctx.cow ? s.f[f.id]?.slice() : s.f[f.id], f, ev.at);
       }
     }
   }
@@ -86,6 +106,11 @@ function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
     ctx.traitsChanged = false;
     for (const j of ctx.c.journeys) {
       if (cares(ctx, j, i === 0 ? ev : null, i === 0 ? ack : null, traitsChanged)) {
+        const run = s.runs[j.id];
+        if (ctx.cow && run && !ctx.owned.has(j.id)) {
+          s.runs[j.id] = cloneRun(run);
+          ctx.owned.add(j.id);
+        }
         evalJourney(ctx, j, i === 0 ? ev : null, i === 0 ? ack : null);
       }
     }
@@ -122,6 +147,9 @@ function contactWake(c: Compiled, s: ContactState, t: number): number | null {
       if (es && es[1] !== 0 && es[1] < best) best = es[1];
     }
   }
-  for (const [expires] of Object.values(s.aud)) if (expires !== 0 && expires < best) best = expires;
+  for (const aud in s.aud) {
+    const expires = s.aud[aud]![0];
+    if (expires !== 0 && expires < best) best = expires;
+  }
   return Number.isFinite(best) && best > t ? best : Number.isFinite(best) ? t + 1 : null;
 }

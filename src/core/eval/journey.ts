@@ -8,7 +8,7 @@ import { eventMatches } from "../compile/steps.js";
 import type { AckInput, EventInput } from "../model/io.js";
 import type { Run } from "../model/state.js";
 import { attribute, type Touchpoint } from "./attribution.js";
-import { condCtx, record, type Ctx } from "./context.js";
+import { condCtx, iso, record, type Ctx } from "./context.js";
 import { stableId } from "./hash.js";
 import { enterRun, exitRun, reentryAllows } from "./run.js";
 import { decayed, roundScore } from "./score.js";
@@ -36,7 +36,8 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     }
     if (!want || !reentryAllows(j, run, ctx.t)) return;
     run = enterRun(ctx, j, run, ev);
-    signals.push({ type: "journey.entered" });
+    // Entering the journey enters its first stage (recorded by enterRun): both are signals.
+    signals.push({ type: "journey.entered" }, { type: "stage.entered", ref: j.stages[0]!.id });
   }
   if (ev) signals.push({ type: "event" });
 
@@ -189,7 +190,7 @@ function handoffs(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null, ack: A
       record(ctx, j.id, "handoff.breached", { ...fields, trigger: h.tr });
       if (!run.ho && hs) {
         ctx.effects.push({
-          kind: "handoff.breached", id: stableId("fx", h.id, "breached"), at: ctx.iso, contact: ctx.s.id, journey: j.id,
+          kind: "handoff.breached", id: stableId("fx", h.id, "breached"), at: iso(ctx), contact: ctx.s.id, journey: j.id,
           trigger: h.tr, endpoint: hs.endpoint, handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}),
           dueAt: new Date(h.due).toISOString(),
         });

@@ -4,7 +4,7 @@
 import type { CJourney } from "../compile/compiler.js";
 import type { EventInput } from "../model/io.js";
 import type { Run } from "../model/state.js";
-import { record, type Ctx } from "./context.js";
+import { condCtx, record, type Ctx } from "./context.js";
 import { unitHash } from "./hash.js";
 
 /** Whether the re-entry rule lets a contact whose last run is `run` enter at `t`. */
@@ -38,7 +38,12 @@ export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: E
 export function exitRun(ctx: Ctx, j: CJourney, run: Run, reason: "exit" | "goal" | "step"): void {
   if (!run.on) return;
   record(ctx, j.id, "journey.exited", { reason });
-  if ("segment" in j.entry) ctx.s.es[j.id] = [run.sg.includes(j.entry.segment) ? 1 : 0, 0];
+  if ("segment" in j.entry) {
+    // Keep watching the entry segment: leaving it by time alone must be seen, so that
+    // entering it again can re-open the journey.
+    const next = j.segById.get(j.entry.segment)!.next(condCtx(ctx, j, null));
+    ctx.s.es[j.id] = [run.sg.includes(j.entry.segment) ? 1 : 0, Number.isFinite(next) ? next : 0];
+  }
   run.on = 0;
   run.end = ctx.t;
   run.th = [];

@@ -25,11 +25,9 @@ export function nextScoreFlip(
   const now = test(v);
   let best = Infinity;
   for (const b of bounds) {
-    // The score only moves towards 0: it meets b when b lies strictly between 0 and v.
-    if (b === 0 || Math.sign(b) !== Math.sign(v) || Math.abs(b) >= Math.abs(v)) {
-      if (b === 0) continue;
-      continue;
-    }
+    // The score only moves towards 0: it meets b when b lies between 0 (excluded) and v
+    // (included: a score exactly on its bound leaves it the next millisecond).
+    if (b === 0 || Math.sign(b) !== Math.sign(v) || Math.abs(b) > Math.abs(v)) continue;
     const dt = halfLife * Math.log2(v / b);
     let cand = t + Math.max(1, Math.floor(dt) - 1);
     // Walk forward to the first millisecond where the test's value differs.

@@ -25,7 +25,8 @@ export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger): vo
 export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, block: number): void {
   const th: Thread = { id: run.seq++, tr: trigger, pc: [[block, 0]] };
   run.th.push(th);
-  ctx.fresh.add(th);
+  if (ctx.fresh.size === 0) ctx.fresh = new Set([th]);
+  else (ctx.fresh as Set<Thread>).add(th);
   runThread(ctx, j, run, th);
 }
 

@@ -8,7 +8,12 @@ import type { PathIssue } from "./problems.js";
 import { isEventMatch, walkCondition, walkSteps } from "./walk.js";
 
 /** What a journey may refer to outside itself. */
-export type Known = { workspace: Workspace; templates: ReadonlySet<string> };
+export type Known = {
+  workspace: Workspace;
+  templates: ReadonlySet<string>;
+  /** False when waymark.yaml could not be parsed: references to endpoints and audiences are not checked. */
+  workspaceKnown?: boolean;
+};
 
 /** Every cross-reference problem of one journey, located by path. */
 export function checkJourney(j: Journey, known: Known): PathIssue[] {
@@ -71,7 +76,7 @@ export function checkJourney(j: Journey, known: Known): PathIssue[] {
         add([...p, "email", "template"], `unknown template "${s.email.template}" (templates: ${list(known.templates)})`);
       }
       const endpoint = s.handoff?.to ?? s.webhook?.to;
-      if (endpoint !== undefined && !(endpoint in endpoints)) {
+      if (endpoint !== undefined && known.workspaceKnown !== false && !(endpoint in endpoints)) {
         add([...p, s.handoff ? "handoff" : "webhook", "to"], `unknown endpoint "${endpoint}" (endpoints in waymark.yaml: ${list(Object.keys(endpoints))})`);
       }
       if (s.flag && audiences && !(s.flag.audience in audiences)) {

@@ -43,13 +43,19 @@ export function loadDefinitions(input: LoadInput): LoadResult {
   const templates = new Set(input.templates);
 
   let workspace: Workspace = {};
+  let workspaceKnown = true;
   if (input.workspace) {
     const src = parseYamlSource(input.workspace.path, input.workspace.text);
     problems.push(...src.syntaxProblems);
-    if (src.syntaxProblems.length === 0) {
-      const parsed = Workspace.safeParse(src.data ?? {});
-      if (!parsed.success) problems.push(...flattenIssues(parsed.error.issues).map(src.problemAt));
-      else {
+    if (src.syntaxProblems.length > 0) workspaceKnown = false;
+    else {
+      const parsed = Workspace.safeParse(src.data ?? {}, { reportInput: true });
+      if (!parsed.success) {
+        problems.push(...flattenIssues(parsed.error.issues).map(src.problemAt));
+        // Journeys are still checked against the names waymark.yaml declares, so one bad
+        // endpoint does not also make every reference to it "unknown".
+        workspace = declaredNames(src.data);
+      } else {
         workspace = parsed.data;
         problems.push(...checkWorkspace(workspace).map(src.problemAt));
         const env = substituteEnv(workspace, input.env);
@@ -68,7 +74,7 @@ export function loadDefinitions(input: LoadInput): LoadResult {
     const src = parseYamlSource(file.path, file.text);
     problems.push(...src.syntaxProblems);
     if (src.syntaxProblems.length > 0) continue;
-    const parsed = Journey.safeParse(src.data ?? null);
+    const parsed = Journey.safeParse(src.data ?? null, { reportInput: true });
     if (!parsed.success) {
       problems.push(...flattenIssues(parsed.error.issues).map(src.problemAt));
       continue;
@@ -77,12 +83,21 @@ export function loadDefinitions(input: LoadInput): LoadResult {
     const other = seen.get(j.id);
     if (other) problems.push(src.problemAt({ path: ["id"], message: `duplicate journey id "${j.id}" (also in ${other})` }));
     seen.set(j.id, file.path);
-    problems.push(...checkJourney(j, { workspace, templates }).map(src.problemAt));
+    problems.push(...checkJourney(j, { workspace, templates, workspaceKnown }).map(src.problemAt));
     journeys.push({ file: file.path, journey: j });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
   if (problems.length > 0) return { ok: false, problems, warnings };
   return { ok: true, definitions: { workspace, journeys, templates: [...templates].sort() }, warnings };
+}
+
+/** The endpoint and audience names of a waymark.yaml that failed validation (for cross-checks only). */
+function declaredNames(data: unknown): Workspace {
+  const w = (data && typeof data === "object" ? data : {}) as Record<string, unknown>;
+  const names = (v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? v : undefined);
+  const endpoints = names(w["endpoints"]) as Workspace["endpoints"];
+  const audiences = names(w["audiences"]) as Workspace["audiences"];
+  return { ...(endpoints ? { endpoints } : {}), ...(audiences ? { audiences } : {}) };
 }
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;

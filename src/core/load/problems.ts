@@ -75,11 +75,20 @@ function describe(v: unknown): string {
 const KNOWN = ["entry", "exit", "goal", "stages", "segments", "score", "triggers", "attribution", "reentry", "limits",
   "holdout", "quietHours", "stagesCanRegress", "performed", "within", "count", "where", "event", "trait", "segment",
   "stage", "inStage", "template", "subject", "handoff", "resolvedBy", "onBreach", "onTimeout", "timeout", "until",
-  "thresholds", "halfLife", "decay", "points", "touchpoints", "lookback", "channel", "cooldown", "once", "webhook"];
+  "thresholds", "halfLife", "decay", "points", "touchpoints", "lookback", "channel", "cooldown", "once", "webhook",
+  "when", "rules", "model", "weights", "variants", "weight", "audience", "owners", "payload", "description", "endpoints",
+  "audiences", "timezone", "headers", "secret", "replyTo", "templates", "preheader", "split", "flag", "email"];
 
 function suggest(key: string): string {
   const lower = key.toLowerCase();
-  const hit = KNOWN.find((k) => k.toLowerCase() === lower || distance(k.toLowerCase(), lower) <= 2);
+  // The nearest known key; short keys allow fewer typos, so "on" never suggests "do".
+  const limit = Math.min(2, Math.floor(lower.length / 3));
+  let hit: string | undefined;
+  let best = Infinity;
+  for (const k of KNOWN) {
+    const d = k.toLowerCase() === lower ? 0 : distance(k.toLowerCase(), lower);
+    if (d <= limit && d < best) { hit = k; best = d; }
+  }
   return hit && hit !== key ? ` (did you mean "${hit}"?)` : "";
 }
 

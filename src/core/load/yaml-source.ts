@@ -1,7 +1,7 @@
 /**
  * YAML text with source positions: parse once, then point any problem at its node.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from "yaml";
 import type { PathIssue, Problem } from "./problems.js";
 
 /** A parsed YAML file that can locate a path inside itself. */
@@ -19,7 +19,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lineCounter.linePos(offset);
   const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
-    const { line, col } = at(e.pos[0]);
+    const { line, col } = at(unclosedFlowStart(doc, e) ?? e.pos[0]);
     return { file, line, col, message: e.message.split("\n")[0]! };
   });
   const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
@@ -33,6 +33,19 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       return { file, line, col, message: issue.message };
     },
   };
+}
+
+/**
+ * An unclosed `{` or `[` is reported by the parser where it gave up (often the next line);
+ * the marketer needs the bracket that was left open.
+ */
+function unclosedFlowStart(doc: Document, e: YAMLError): number | undefined {
+  if ((e.code !== "BAD_INDENT" && e.code !== "MISSING_CHAR") || !/must (be sufficiently indented and )?end with a [}\]]/.test(e.message)) return undefined;
+  let start: number | undefined;
+  visit(doc, (_key, node) => {
+    if (isCollection(node) && node.flow && node.range && node.range[1] === e.pos[0]) start = node.range[0];
+  });
+  return start;
 }
 
 /** Offset of the node at `path` (or of the deepest existing ancestor). */

@@ -118,3 +118,22 @@ export function cloneData<T>(v: T): T {
   for (const k in v) out[k] = cloneData((v as Record<string, unknown>)[k]);
   return out as T;
 }
+
+/**
+ * A copy of a state that may be changed without touching the original: containers are
+ * copied shallowly and parts are copied deeply only where the evaluator writes
+ * (`ownRun`, `ownTraits`, feature arrays are replaced, never mutated in place).
+ */
+export function shallowState(s: ContactState): ContactState {
+  return { ...s, f: { ...s.f }, runs: { ...s.runs }, es: { ...s.es }, aud: { ...s.aud } };
+}
+
+/** A copy of a run whose own containers may be changed (the entry event is shared: it is never written). */
+export function cloneRun(r: Run): Run {
+  return {
+    ...r,
+    sg: r.sg.slice(), sr: r.sr.slice(), tr: { ...r.tr }, stl: r.stl.slice(), em: r.em.slice(),
+    th: r.th.map((t) => ({ ...t, pc: t.pc.map((f): [number, number] => [f[0], f[1]]) })),
+    hd: r.hd.map((h) => ({ ...h })),
+  };
+}

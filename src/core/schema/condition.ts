@@ -22,7 +22,8 @@ export const Operator = z.strictObject({
   matches: z.string().max(200, "a `matches` pattern is limited to 200 characters").refine(isRegExp, {
     error: (iss) => `"${String(iss.input)}" is not a valid regular expression`,
   }).optional(),
-}).refine((o) => Object.keys(o).length > 0, "an operator object needs at least one operator (eq, ne, gt, gte, lt, lte, in, nin, exists, contains, startsWith, matches)");
+}).refine((o) => Object.keys(o).length > 0, "an operator object needs at least one operator (eq, ne, gt, gte, lt, lte, in, nin, exists, contains, startsWith, matches)")
+  .meta({ minProperties: 1 });
 export type Operator = z.infer<typeof Operator>;
 
 /** A value test: a bare scalar (equality) or an operator object. */
@@ -88,7 +89,7 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
       });
     }
   }).meta({ minProperties: 1, maxProperties: 1, description: "A condition (exactly one key)" }),
-);
+).meta({ id: "Condition" }); // the name of its entry in the JSON Schema's $defs
 
 function isRegExp(s: string): boolean {
   try {

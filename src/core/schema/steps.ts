@@ -91,5 +91,8 @@ export const Step: z.ZodType<Step> = z.lazy(() =>
     }
     if (kinds[0] === "if" && !s.then && !s.else) ctx.addIssue({ code: "custom", message: "`if` needs `then` (and optionally `else`)" });
     if (kinds[0] !== "if" && (s.then || s.else)) ctx.addIssue({ code: "custom", message: "`then`/`else` belong to an `if` step" });
-  }).meta({ description: "A step: exactly one of email, wait, if (with then/else), split, handoff, flag, webhook, set, exit" }),
-);
+  }).meta({
+    description: "A step: exactly one of email, wait, if (with then/else), split, handoff, flag, webhook, set, exit",
+    oneOf: STEP_KINDS.map((k) => ({ required: [k] })),
+  }),
+).meta({ id: "Step" }); // the name of its entry in the JSON Schema's $defs
