@@ -19,7 +19,7 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => lineCounter.linePos(offset);
   const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
-    const { line, col } = at(unclosedFlowStart(doc, e) ?? e.pos[0]);
+    const { line, col } = at(unclosedStart(doc, e) ?? e.pos[0]);
     return { file, line, col, message: e.message.split("\n")[0]! };
   });
   const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
@@ -36,14 +36,18 @@ export function parseYamlSource(file: string, text: string): YamlSource {
 }
 
 /**
- * An unclosed `{` or `[` is reported by the parser where it gave up (often the next line);
- * the marketer needs the bracket that was left open.
+ * An unclosed `{`, `[` or quote is reported by the parser where it gave up (often a later
+ * line); the marketer needs the bracket or quote that was left open.
  */
-function unclosedFlowStart(doc: Document, e: YAMLError): number | undefined {
-  if ((e.code !== "BAD_INDENT" && e.code !== "MISSING_CHAR") || !/must (be sufficiently indented and )?end with a [}\]]/.test(e.message)) return undefined;
+function unclosedStart(doc: Document, e: YAMLError): number | undefined {
+  const flow = /must (be sufficiently indented and )?end with a [}\]]/.test(e.message);
+  const quote = /^Missing closing ["']quote/.test(e.message);
+  if ((e.code !== "BAD_INDENT" && e.code !== "MISSING_CHAR") || (!flow && !quote)) return undefined;
   let start: number | undefined;
   visit(doc, (_key, node) => {
-    if (isCollection(node) && node.flow && node.range && node.range[1] === e.pos[0]) start = node.range[0];
+    const open = flow ? isCollection(node) && node.flow : isScalar(node) && (node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE");
+    const range = open ? (node as Node).range : undefined;
+    if (range && range[1] === e.pos[0]) start = range[0];
   });
   return start;
 }

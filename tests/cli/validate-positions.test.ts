@@ -1,0 +1,146 @@
+/**
+ * `waymark validate <dir>` on broken folders: the exact `path:line:col: message` lines,
+ * sorted, then one summary line, exit 1. Every position was worked out by hand from the
+ * fixture and is double-checked here against the text found at that line and column.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { EXAMPLE, ensureBuilt, ROOT, runCli } from "./run-cli.js";
+
+beforeAll(ensureBuilt);
+
+/** One expected problem: file in the case folder, position, the text found there, message. */
+type Want = [file: string, line: number, col: number, at: string, message: string];
+type Case = { dir: string; problems: Want[]; env?: Record<string, string> };
+
+const MONTHS = "months and years vary in length; use days or weeks (e.g. 30d, 4w)";
+
+const cases: Case[] = [
+  { dir: "yaml-syntax", problems: [
+    // The `{` opened on line 2 is never closed: the parser notices on line 3, the problem points at the bracket.
+    ["trial.yaml", 2, 8, "{ event: Trial Started", "Flow map in block collection must be sufficiently indented and end with a }"],
+    // A quoted scalar may span lines: the parser stops at the end of the file, the problem points at the open quote.
+    ["unclosed-quote.yaml", 2, 7, '"Welcome series', 'Missing closing "quote'],
+  ] },
+  { dir: "unknown-key", problems: [
+    ["trial.yaml", 6, 5, "wen:", 'unknown key "wen" (did you mean "when"?)'],
+    ["trial.yaml", 7, 1, "trigers:", 'unknown key "trigers" (did you mean "triggers"?)'],
+  ] },
+  { dir: "wrong-type", problems: [
+    ["trial.yaml", 3, 10, "ten percent", 'expected number, got string "ten percent"'],
+    ["trial.yaml", 8, 37, "lots", 'expected number, got string "lots"'],
+  ] },
+  { dir: "month-duration", problems: [
+    ["trial.yaml", 3, 19, "P1M", `"P1M" is not a duration: ${MONTHS}`],
+    ["trial.yaml", 6, 11, "1mo", `"1mo" is not a duration: ${MONTHS}`],
+  ] },
+  { dir: "bad-duration", problems: [
+    ["trial.yaml", 9, 15, "2 days", '"2 days" is not a duration: use <n>s|m|h|d|w (90m, 2d, 1w) or ISO 8601 (PT90M)'],
+  ] },
+  { dir: "unknown-segment", problems: [
+    ["trial.yaml", 6, 22, "power-users", 'unknown segment "power-users" (segments: power-user)'],
+  ] },
+  { dir: "unknown-stage", problems: [
+    ["trial.yaml", 12, 26, "decisions", 'unknown stage "decisions" (stages: awareness, decision)'],
+  ] },
+  { dir: "unknown-threshold", problems: [
+    ["trial.yaml", 12, 22, "hot", 'unknown threshold "hot" (thresholds: mql, sql)'],
+  ] },
+  { dir: "unknown-endpoint", env: { CRM_SECRET: "s3cret" }, problems: [
+    ["trial.yaml", 9, 24, "sales,", 'unknown endpoint "sales" (endpoints in waymark.yaml: sales-crm)'],
+    ["trial.yaml", 11, 15, "slack", 'unknown endpoint "slack" (endpoints in waymark.yaml: sales-crm)'],
+  ] },
+  { dir: "unknown-template", problems: [
+    ["trial.yaml", 11, 28, "welcome-2", 'unknown template "welcome-2" (templates: welcome)'],
+  ] },
+  { dir: "unknown-audience", problems: [
+    ["trial.yaml", 10, 27, "churners", 'unknown audience "churners" (audiences in waymark.yaml: trialists, churn-risk)'],
+  ] },
+  { dir: "segment-cycle", problems: [
+    ["trial.yaml", 7, 11, "{ segment: b }", "segment cycle: a -> b -> a"],
+  ] },
+  { dir: "duplicate-id", problems: [
+    ["second.yaml", 2, 5, "onboarding", 'duplicate journey id "onboarding" (also in tests/fixtures/broken/duplicate-id/first.yaml)'],
+  ] },
+  { dir: "inline-secret", problems: [
+    // Only the secret: the journey's reference to sales-crm is not also reported as unknown.
+    ["waymark.yaml", 5, 13, "whsec_abc123", "secrets are never written inline: use ${ENV_NAME}"],
+  ] },
+  { dir: "two-key-condition", problems: [
+    ["trial.yaml", 7, 7, "performed:", "a condition has exactly one key, found performed, trait: combine them with all: [...]"],
+  ] },
+  { dir: "two-kind-step", problems: [
+    ["trial.yaml", 9, 9, "wait: 1d", "a step does one thing, found wait, exit: make them separate steps"],
+  ] },
+  { dir: "bad-regex", problems: [
+    ["trial.yaml", 4, 30, '"^[a-z+@corp', '"^[a-z+@corp\\.com$" is not a valid regular expression'],
+  ] },
+  { dir: "liquid-error", problems: [
+    // Subject: line 3 (a comment precedes it), column of `{{` inside the quoted value.
+    ["templates/nudge.liquid", 3, 11, "{{ contact.traits.firstName | capitalise }}", "Liquid: undefined filter: capitalise"],
+    ["templates/nudge.liquid", 6, 21, '{{ "https://example.com/cs" | link_to }}', "Liquid: undefined filter: link_to"],
+    // Body line 3 is file line 6: three lines of front matter, then "Hi", a blank line.
+    ["templates/welcome.liquid", 6, 1, '{% if contact.traits.plan == "pro" %}', 'Liquid: tag {% if contact.traits.plan == "pro" %} not closed'],
+  ] },
+  { dir: "many-files", problems: [
+    // All files in one run, sorted by file then position (the exit rule is checked first but sits last).
+    ["a-welcome.yaml", 6, 22, "engaged-users", 'unknown segment "engaged-users" (segments: none declared)'],
+    ["a-welcome.yaml", 12, 16, "churned", 'unknown segment "churned" (segments: none declared)'],
+    ["b-trial.yaml", 3, 1, "\tevent", "Tabs are not allowed as indentation"],
+    ["c-upgrade.yaml", 3, 1, "goals:", 'unknown key "goals" (did you mean "goal"?)'],
+    ["templates/hello.liquid", 1, 7, "{{ contact.traits.firstName }", 'Liquid: output "{{ contact.traits.firstName }\\n" not closed'],
+    ["waymark.yaml", 2, 36, "8am", "expected a clock time HH:MM (24-hour)"],
+  ] },
+];
+
+const base = "tests/fixtures/broken";
+
+describe("waymark validate on broken folders", () => {
+  it.concurrent.each(cases.map((c) => [c.dir, c] as const))("%s", async (_name, c) => {
+    const r = await runCli(["validate", `${base}/${c.dir}`], c.env);
+    const n = c.problems.length;
+    const lines = c.problems.map(([file, line, col, , message]) => `${base}/${c.dir}/${file}:${line}:${col}: ${message}`);
+    expect(r.stdout).toBe(`${[...lines, `${n} problem${n === 1 ? "" : "s"}: nothing would be deployed`].join("\n")}\n`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("");
+  });
+
+  it.each(cases.flatMap((c) => c.problems.map((p) => [`${c.dir}/${p[0]}:${p[1]}:${p[2]}`, p[3]] as const)))(
+    "%s points at %j",
+    (where, at) => {
+      const [file, line, col] = where.split(":") as [string, string, string];
+      const text = readFileSync(join(ROOT, base, file), "utf8").split("\n")[Number(line) - 1] ?? "";
+      expect(text.slice(Number(col) - 1).startsWith(at), `line ${line}: ${JSON.stringify(text)}`).toBe(true);
+    },
+  );
+});
+
+describe("waymark validate on valid folders", () => {
+  it("accepts the contract's example with a summary and exit 0", async () => {
+    const r = await runCli(["validate", `${EXAMPLE}/journeys`]);
+    expect(r).toEqual({ code: 0, stdout: "ok: 1 journeys (webinar-follow-up), 1 triggers, 2 templates, 0 endpoints\n", stderr: "" });
+  });
+
+  it("accepts a folder using every reference kind; secrets come from the environment", async () => {
+    const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "a", ADS_SECRET: "b" });
+    expect(r).toEqual({ code: 0, stdout: "ok: 1 journeys (trial-to-paid), 3 triggers, 1 templates, 2 endpoints\n", stderr: "" });
+  });
+
+  it("warns on stderr (with positions) about unset secrets, without failing", async () => {
+    const r = await runCli(["validate", "tests/fixtures/valid/full"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ok: 1 journeys/);
+    expect(r.stderr).toBe([
+      "warning: tests/fixtures/valid/full/waymark.yaml:9:13: environment variable CRM_SECRET is not set",
+      "warning: tests/fixtures/valid/full/waymark.yaml:12:13: environment variable ADS_SECRET is not set",
+      "",
+    ].join("\n"));
+  });
+
+  it("reports a missing folder as a problem, exit 1", async () => {
+    const r = await runCli(["validate", "tests/fixtures/no-such-folder"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^tests\/fixtures\/no-such-folder:1:1: cannot read journeys folder: .*\n1 problem: nothing would be deployed\n$/);
+  });
+});
