@@ -47,6 +47,8 @@ export class Simulator {
       if (from) {
         s = mergeContacts(this.compiled, s, from);
         this.contacts.delete(m.mergeFrom);
+        // The merged contact's open hand-offs now live in `id`'s runs: acks by id follow them.
+        for (const [h, c] of this.handoffs) if (c === m.mergeFrom) this.handoffs.set(h, id);
       }
     }
     this.run(id, s, m.input, Math.max(m.at, this.clock));

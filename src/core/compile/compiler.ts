@@ -8,6 +8,7 @@ import { isEventMatch, walkCondition } from "../load/walk.js";
 import type { Cap, Limits, QuietHours } from "../schema/common.js";
 import type { Journey, Signal } from "../schema/journey.js";
 import { compileCondition, type CCond } from "./conditions.js";
+import { fnv1a } from "../eval/hash.js";
 import { FeatureRegistry, type Feature } from "./features.js";
 import { BlockBuilder, compileEventMatch, type CEventMatch, type CStep } from "./steps.js";
 
@@ -68,6 +69,8 @@ export type Compiled = {
   maxCapWindow: number;
   /** Journey ids whose entry is a segment (evaluated for every contact). */
   segmentEntry: CJourney[];
+  /** Identifies the set of features (state written under another set is cleaned once). */
+  signature: string;
 };
 
 /** At most this many touchpoints per contact and touchpoint rule are kept for attribution. */
@@ -88,6 +91,7 @@ export function compile(defs: Definitions): Compiled {
     workspace: { caps, quiet: ws.quietHours ?? null, timezone: ws.timezone ?? "UTC" },
     maxCapWindow: Math.max(0, ...caps.map((c) => c.per)),
     segmentEntry: journeys.filter((j) => "segment" in j.entry),
+    signature: fnv1a([...reg.byId.keys()].sort().join(",")).toString(36),
   };
 }
 

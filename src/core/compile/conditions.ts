@@ -16,7 +16,7 @@ export type CondCtx = {
   run: Run | null;
   t: number;
   /** Segment memberships computed in this evaluation (journey-scoped). */
-  seg: Map<string, boolean>;
+  seg: Map<string, boolean> | null;
   /** The journey the condition belongs to. */
   j: { segById: Map<string, CCond>; stageIndex: Map<string, number>; halfLife?: number };
 };
@@ -125,10 +125,10 @@ function compilePerformed(p: NonNullable<Condition["performed"]>, reg: FeatureRe
 
 /** Segment membership with per-evaluation memoisation. */
 export function segmentMember(ctx: CondCtx, id: string): boolean {
-  const memo = ctx.seg.get(id);
+  const memo = ctx.seg?.get(id);
   if (memo !== undefined) return memo;
   const cond = ctx.j.segById.get(id);
   const v = cond ? cond.test(ctx) : false;
-  ctx.seg.set(id, v);
+  (ctx.seg ??= new Map()).set(id, v);
   return v;
 }

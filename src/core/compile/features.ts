@@ -55,15 +55,18 @@ export class FeatureRegistry {
 }
 
 /** Records one matching event at `ts` into a history, keeping it bounded. */
-export function addToHistory(h: number[] | undefined, f: Feature, ts: number): number[] {
+export function addToHistory(h: number[] | undefined, f: Feature, ts: number, now: number): number[] {
   const out = h ?? [0];
   out[0] = Math.min(out[0]! + 1, f.capN);
-  if (f.keep > 0) {
+  if (f.keep > 0 && ts > now - f.retain) {
     let i = 1;
     while (i < out.length && out[i]! > ts) i++;
     out.splice(i, 0, ts);
-    if (out.length > f.keep + 1) out.length = f.keep + 1;
   }
+  // Timestamps past the longest window, or beyond what any condition counts, go.
+  let end = Math.min(out.length, f.keep + 1);
+  while (end > 1 && out[end - 1]! <= now - f.retain) end--;
+  if (end < out.length) out.length = end;
   return out;
 }
 

@@ -65,5 +65,5 @@ export function record(ctx: Ctx, journey: string | undefined, type: string, fiel
 
 /** A condition context for a journey (segments memoised per call). */
 export function condCtx(ctx: Ctx, j: CJourney, run: Run | null): CondCtx {
-  return { s: ctx.s, run, t: ctx.t, seg: new Map(), j };
+  return { s: ctx.s, run, t: ctx.t, seg: null, j };
 }

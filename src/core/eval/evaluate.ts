@@ -3,7 +3,7 @@
  * Pure: no IO, no clock, no randomness. The input state is never modified.
  */
 import type { Compiled, CJourney } from "../compile/compiler.js";
-import { addToHistory, pruneHistory } from "../compile/features.js";
+import { addToHistory } from "../compile/features.js";
 import type { AckInput, Cursors, EventInput, Evaluation, Input } from "../model/io.js";
 import { cloneRun, shallowState, type ContactState } from "../model/state.js";
 import { expireAudiences } from "./actions.js";
@@ -62,20 +62,15 @@ function run(compiled: Compiled, s: ContactState, input: Input, now: number, opt
   else if (input.kind === "ack") pass(ctx, null, input);
   else if (!caughtUp) pass(ctx, null, null);
   s.clock = target;
-  for (const fid in s.f) {
-    const h = s.f[fid]!;
-    const f = compiled.features.get(fid);
-    if (!f) delete s.f[fid];
-    else {
-      const pruned = pruneHistory(h, f, target);
-      if (pruned !== h) s.f[fid] = pruned;
-    }
+  if (s.fs !== compiled.signature) {
+    // The deployed journeys changed: histories no condition needs any more are dropped.
+    for (const fid in s.f) if (!compiled.features.has(fid)) delete s.f[fid];
+    s.fs = compiled.signature;
   }
   s.wakeAt = contactWake(compiled, s, target);
-  return {
-    state: s, records: ctx.records, effects: ctx.effects, wakeAt: s.wakeAt,
-    ...(ctx.cursors ? { cursors: ctx.cursors } : {}),
-  };
+  const out: Evaluation<ContactState> = { state: s, records: ctx.records, effects: ctx.effects, wakeAt: s.wakeAt };
+  if (ctx.cursors) out.cursors = ctx.cursors;
+  return out;
 }
 
 function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
@@ -96,7 +91,7 @@ function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
     const features = ctx.c.featuresByEvent.get(ev.name);
     if (features) {
       for (const f of features) {
-        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(ctx.cow ? s.f[f.id]?.slice() : s.f[f.id], f, ev.at);
+        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(ctx.cow ? s.f[f.id]?.slice() : s.f[f.id], f, ev.at, ctx.t);
       }
     }
   }

@@ -36,6 +36,11 @@ export function mergeContacts(c: Compiled, into: ContactState, from: ContactStat
   s.em = [...s.em, ...o.em].sort((a, b) => b - a);
   s.clock = Math.max(s.clock, o.clock);
   s.wakeAt = minWake(s.wakeAt, o.wakeAt);
+  // The merged history can change any condition: the next evaluation (the identify or
+  // alias itself) must look at every active run and entry segment, not only at those
+  // the input's event names.
+  for (const run of Object.values(s.runs)) if (run.on) run.wk = run.wk === null ? s.clock : Math.min(run.wk, s.clock);
+  for (const es of Object.values(s.es)) es[1] = es[1] === 0 ? s.clock : Math.min(es[1], s.clock);
   return s;
 }
 

@@ -24,7 +24,8 @@ export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: E
   const holdout = j.holdout > 0 && unitHash(ctx.s.id, j.id, "holdout") * 100 < j.holdout;
   const run: Run = {
     on: 1, n: (previous?.n ?? 0) + 1, at: t, st: 0, sAt: t, sg: [], sc: 0, scAt: t,
-    sr: j.score ? j.score.rules.map(() => 0) : [], tr: {}, stl: [], th: [], hd: [], em: [],
+    // Journey frequency caps count the contact's sends from this journey, across runs.
+    sr: j.score ? j.score.rules.map(() => 0) : [], tr: {}, stl: [], th: [], hd: [], em: previous ? previous.em.slice() : [],
     ev: ev ? { name: ev.name, properties: ev.properties } : null, seq: 0, wk: null,
   };
   if (holdout) run.ho = 1;
@@ -51,7 +52,6 @@ export function exitRun(ctx: Ctx, j: CJourney, run: Run, reason: "exit" | "goal"
   run.sg = [];
   run.tr = {};
   run.stl = [];
-  run.em = [];
   run.sr = [];
   run.ev = null;
   run.sc = 0;

@@ -91,6 +91,8 @@ export type ContactState = {
   tz?: string;
   /** Feature histories by feature id. */
   f: Record<string, FeatureHistory>;
+  /** Signature of the compiled features `f` was last cleaned against. */
+  fs?: string;
   runs: Record<string, Run>;
   /** Segment-entry journeys: [member now (0/1), next wake or 0]. */
   es: Record<string, [0 | 1, number]>;
