@@ -56,17 +56,25 @@ export class FeatureRegistry {
 
 /** Records one matching event at `ts` into a history, keeping it bounded. */
 export function addToHistory(h: number[] | undefined, f: Feature, ts: number, now: number): number[] {
-  const out = h ?? [0];
-  out[0] = Math.min(out[0]! + 1, f.capN);
-  if (f.keep > 0 && ts > now - f.retain) {
-    let i = 1;
-    while (i < out.length && out[i]! > ts) i++;
-    out.splice(i, 0, ts);
+  const count = Math.min((h?.[0] ?? 0) + 1, f.capN);
+  const out = [count];
+  if (f.keep === 0) return out;
+  // Merge `ts` into the newest-first timestamps, keeping at most `keep` inside the window.
+  const cutoff = now - f.retain;
+  let pending = ts > cutoff;
+  if (h) {
+    for (let i = 1; i < h.length && out.length <= f.keep; i++) {
+      const x = h[i]!;
+      if (pending && ts >= x) {
+        out.push(ts);
+        pending = false;
+        if (out.length > f.keep) break;
+      }
+      if (x <= cutoff) break;
+      out.push(x);
+    }
   }
-  // Timestamps past the longest window, or beyond what any condition counts, go.
-  let end = Math.min(out.length, f.keep + 1);
-  while (end > 1 && out[end - 1]! <= now - f.retain) end--;
-  if (end < out.length) out.length = end;
+  if (pending && out.length <= f.keep) out.push(ts);
   return out;
 }
 

@@ -91,7 +91,7 @@ function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
     const features = ctx.c.featuresByEvent.get(ev.name);
     if (features) {
       for (const f of features) {
-        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(ctx.cow ? s.f[f.id]?.slice() : s.f[f.id], f, ev.at, ctx.t);
+        if (f.match === null || f.match(ev.properties)) s.f[f.id] = addToHistory(s.f[f.id], f, ev.at, ctx.t);
       }
     }
   }

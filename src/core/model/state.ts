@@ -105,7 +105,7 @@ export type ContactState = {
 
 /** A fresh contact. */
 export function newContact(id: string, clock = 0): ContactState {
-  return { v: 1, id, clock, traits: {}, f: {}, runs: {}, es: {}, aud: {}, em: [], wakeAt: null };
+  return { v: 1, id, clock, traits: {}, f: Object.create(null) as Record<string, FeatureHistory>, runs: {}, es: {}, aud: {}, em: [], wakeAt: null };
 }
 
 /** A deep copy of plain JSON data (state is small; this is faster than structuredClone). */
