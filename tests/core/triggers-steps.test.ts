@@ -169,6 +169,19 @@ triggers:
     ]);
   });
 
+  it("cooldown spans runs: re-entering does not reset it", () => {
+    const c = withTriggers(`
+stages: [ { id: a } ]
+triggers:
+  - { id: nudge, on: { event: Click }, cooldown: 60s, do: [ { set: { x: 1 } } ] }
+`);
+    const msgs = [track("u", "Go", 0), track("u", "Click", 10), track("u", "Bye", 20), track("u", "Go", 30), track("u", "Click", 40), track("u", "Click", 70)];
+    expect(fired(simulate(c, msgs).records)).toEqual([
+      { at: iso(10), type: "trigger.fired", trigger: "nudge" },
+      { at: iso(70), type: "trigger.fired", trigger: "nudge" },
+    ]);
+  });
+
   it("if: the trigger runs only when its condition holds at the signal", () => {
     const c = withTriggers(`
 stages: [ { id: a } ]

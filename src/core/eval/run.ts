@@ -25,7 +25,9 @@ export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: E
   const run: Run = {
     on: 1, n: (previous?.n ?? 0) + 1, at: t, st: 0, sAt: t, sg: [], sc: 0, scAt: t,
     // Journey frequency caps count the contact's sends from this journey, across runs.
-    sr: j.score ? j.score.rules.map(() => 0) : [], tr: {}, stl: [], th: [], hd: [], em: previous ? previous.em.slice() : [],
+    // Cooldowns span runs (last starts are kept, counts for `once` start again at 0).
+    sr: j.score ? j.score.rules.map(() => 0) : [], tr: previous ? carryStarts(previous.tr) : {}, stl: [], th: [], hd: [],
+    em: previous ? previous.em.slice() : [],
     ev: ev ? { name: ev.name, properties: ev.properties } : null, seq: 0, wk: null,
   };
   if (holdout) run.ho = 1;
@@ -50,10 +52,15 @@ export function exitRun(ctx: Ctx, j: CJourney, run: Run, reason: "exit" | "goal"
   run.th = [];
   run.hd = [];
   run.sg = [];
-  run.tr = {};
   run.stl = [];
   run.sr = [];
   run.ev = null;
   run.sc = 0;
   run.wk = null;
+}
+
+function carryStarts(tr: Run["tr"]): Run["tr"] {
+  const out: Run["tr"] = {};
+  for (const id in tr) out[id] = [tr[id]![0], 0];
+  return out;
 }

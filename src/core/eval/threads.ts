@@ -13,7 +13,7 @@ import { exitRun } from "./run.js";
 /** Starts a trigger's steps if `once`, `cooldown` and `if` allow it. */
 export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger): void {
   const last = run.tr[trig.id];
-  if (trig.once && last) return;
+  if (trig.once && last && last[1] > 0) return;
   if (trig.cooldown > 0 && last && ctx.t - last[0] < trig.cooldown) return;
   if (trig.if && !trig.if.test(condCtx(ctx, j, run))) return;
   run.tr[trig.id] = [ctx.t, (last?.[1] ?? 0) + 1];
