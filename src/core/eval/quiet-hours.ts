@@ -15,8 +15,8 @@ export function quietUntil(t: number, quiet: QuietHours, zone: string): number |
   const start = minutes(quiet.start);
   const end = minutes(quiet.end);
   if (start === end) return null;
-  // Fast path: most sends are outside the window; the zone's offset (cached per quarter
-  // hour, where it is constant) says so without building a DateTime.
+  // Fast path: most sends are outside the window; the zone's offset (cached per six-hour
+  // bucket over which it is constant) says so without building a DateTime.
   const offset = cachedOffset(zone, t);
   if (offset !== null) {
     const now = Math.floor(((t / 60_000 + offset) % 1440 + 1440) % 1440);
@@ -63,20 +63,20 @@ export function pickZone(candidates: unknown[], fallback: string): string {
 
 const zoneCache = new Map<string, boolean>();
 
-const QUARTER = 900_000;
+const BUCKET = 6 * 3_600_000;
 const offsets = new Map<string, number | null>();
 
-/** The zone's UTC offset (minutes) at `t`, when constant over t's quarter hour; else null. */
+/** The zone's UTC offset (minutes) at `t`, when the same at both ends of t's bucket; else null. */
 function cachedOffset(zone: string, t: number): number | null {
-  const bucket = Math.floor(t / QUARTER);
+  const bucket = Math.floor(t / BUCKET);
   const key = `${zone}|${bucket}`;
   let v = offsets.get(key);
   if (v === undefined) {
     const z = IANAZone.create(zone);
     if (!z.isValid) v = null;
     else {
-      const a = z.offset(bucket * QUARTER);
-      v = a === z.offset(bucket * QUARTER + QUARTER - 1) ? a : null;
+      const a = z.offset(bucket * BUCKET);
+      v = a === z.offset(bucket * BUCKET + BUCKET - 1) ? a : null;
     }
     if (offsets.size >= 50_000) offsets.clear();
     offsets.set(key, v);
