@@ -17,25 +17,24 @@ export type Sources = {
   env?: Record<string, string>;
 };
 
-/** Loads and validates inline sources; returns the problems (empty when valid). */
-export function problemsOf(src: Sources): Problem[] {
-  const r = loadDefinitions({
+function load(src: Sources) {
+  return loadDefinitions({
     journeys: Object.entries(src.journeys).map(([path, text]) => ({ path, text })),
     ...(src.workspace !== undefined ? { workspace: { path: "waymark.yaml", text: src.workspace } } : {}),
     templates: src.templates ?? [],
     env: src.env ?? {},
   });
+}
+
+/** Loads and validates inline sources; returns the problems (empty when valid). */
+export function problemsOf(src: Sources): Problem[] {
+  const r = load(src);
   return r.ok ? [] : r.problems;
 }
 
 /** Compiles inline sources, throwing with the problems when invalid. */
 export function compileSources(src: Sources): Compiled {
-  const r = loadDefinitions({
-    journeys: Object.entries(src.journeys).map(([path, text]) => ({ path, text })),
-    ...(src.workspace !== undefined ? { workspace: { path: "waymark.yaml", text: src.workspace } } : {}),
-    templates: src.templates ?? [],
-    env: src.env ?? {},
-  });
+  const r = load(src);
   if (!r.ok) throw new Error(r.problems.map((p) => `${p.file}:${p.line}:${p.col}: ${p.message}`).join("\n"));
   return compile(r.definitions);
 }
