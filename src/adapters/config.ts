@@ -1,0 +1,46 @@
+/**
+ * Configuration: parsed once from the environment by a zod schema, then passed down.
+ * A bad or missing value stops the process with a message naming the variable.
+ */
+import { z } from "zod";
+
+const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const int = (def: number) => z.coerce.number().int().positive().default(def);
+
+/** The environment Waymark reads (contract section 10, plus tuning knobs). */
+export const Config = z.object({
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"),
+  WAYMARK_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("waymark"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  WAYMARK_JOURNEYS: z.string().min(1).default("./journeys"),
+  WAYMARK_WRITE_KEYS: csv.default([]),
+  WAYMARK_ADMIN_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: "expected an smtp:// or smtps:// URL" }).optional(),
+  WAYMARK_PUBLIC_URL: z.url().optional(),
+  /** Reject ingest with 429 past this many messages waiting in inboxes. */
+  WAYMARK_MAX_BACKLOG: int(200_000),
+  /** Journal records kept per contact. */
+  WAYMARK_JOURNAL_MAX: int(1_000),
+  /** Records kept in the global stream for dashboards. */
+  WAYMARK_STREAM_MAX: int(100_000),
+  /** Concurrent contacts per worker process. */
+  WAYMARK_WORKER_CONCURRENCY: int(16),
+  /** Inputs evaluated per contact per commit. */
+  WAYMARK_BATCH: int(100),
+  /** Seconds to finish in-flight work on SIGTERM. */
+  WAYMARK_SHUTDOWN_SECONDS: int(10),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type Config = z.infer<typeof Config>;
+
+/** A configuration problem, naming the variable. */
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const r = Config.safeParse(clean);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `${String(i.path[0] ?? "environment")}: ${i.message}`);
+  throw new ConfigError(`invalid configuration:\n  ${lines.join("\n  ")}`);
+}

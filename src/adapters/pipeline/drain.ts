@@ -1,0 +1,126 @@
+/**
+ * The drain: evaluates one contact's inbox in order, in batches, and commits each batch
+ * atomically (state, consumed inputs, journal, stream, counters) under a version check.
+ * Wake-ups become delayed jobs; a wake is evaluated at its scheduled instant however late
+ * it is picked up.
+ */
+import type { Queue } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type JournalRecord } from "../../core/index.js";
+import { jobKey, type Keys } from "../redis/keys.js";
+import type { Scripts } from "../redis/scripts.js";
+import { statDeltas } from "../redis/stats.js";
+import { drainJob, type InboxItem } from "./inbox.js";
+
+/** What a drain needs. */
+export type DrainDeps = {
+  redis: Redis; keys: Keys; scripts: Scripts; queue: Queue; log: Logger;
+  compiled: () => Compiled;
+  batch: number; journalMax: number; streamMax: number;
+};
+
+/** Parses stored state; the feature map becomes a dictionary object (its keys vary by contact). */
+export function parseState(json: string): ContactState {
+  const s = JSON.parse(json) as ContactState;
+  s.f = Object.assign(Object.create(null) as ContactState["f"], s.f);
+  return s;
+}
+
+/** Wake job options: the id names the contact and the instant, so re-adding is a no-op. */
+export function wakeJob(contact: string, at: number, now: number) {
+  return {
+    name: "wake", data: { c: contact, at },
+    opts: { jobId: `w-${jobKey(contact)}-${at}`, delay: Math.max(0, at - now), removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } },
+  };
+}
+
+/** Drains a contact's inbox until it is empty. Returns the number of inputs evaluated. */
+export async function drain(d: DrainDeps, contact: string): Promise<number> {
+  const k = d.keys;
+  let done = 0;
+  for (let round = 0; round < 10_000; round++) {
+    const [[, alias], [, stored], [, version], [, raw], [, cursorHash]] = (await d.redis.multi()
+      .get(k.alias(contact)).hget(k.contact(contact), "s").hget(k.contact(contact), "v")
+      .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).exec()) as Pairs<5>;
+    if (typeof alias === "string") return done + (await forward(d, contact, alias));
+    const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
+    if (items.length === 0) return done;
+    const compiled = d.compiled();
+    let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
+    const before = typeof stored === "string" ? parseState(stored) : null;
+    const oldWake = state.wakeAt;
+    let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
+    const cursorsRead = { ...cursors };
+    const records: JournalRecord[] = [];
+    let merged = "";
+    let mergedVersion = "";
+    let consumed = 0;
+    for (const item of items) {
+      if (item.m !== undefined && item.m !== contact) {
+        if (merged !== "") break; // one merge per commit
+        const [[, anon], [, anonVersion]] = (await d.redis.multi().hget(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
+        if (typeof anon === "string") state = mergeContacts(compiled, state, parseState(anon));
+        merged = item.m;
+        mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
+      }
+      const out = evaluateOwned(compiled, state, item.i, item.at, { cursors });
+      state = out.state;
+      if (out.cursors) cursors = out.cursors;
+      records.push(...out.records);
+      consumed++;
+    }
+    // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
+    if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
+    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, records, cursors, cursorsRead, before, compiled });
+    if (result === -1 || result === -2) {
+      d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
+      continue;
+    }
+    done += consumed;
+    if (result === 0) return done;
+  }
+  return done;
+}
+
+type CommitInput = {
+  contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
+  records: JournalRecord[]; cursors: Cursors; cursorsRead: Cursors; before: ContactState | null; compiled: Compiled;
+};
+
+async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
+  const k = d.keys;
+  const handoffs = c.records.filter((r) => r.type === "handoff.opened").map((r) => k.handoff(r["handoff"] as string));
+  const m = c.merged || `${c.contact}\u0000none`;
+  const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
+    k.contact(m), k.alias(m), k.inbox(m), ...handoffs];
+  const stats = statDeltas(c.compiled, c.before, c.records);
+  const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
+  const header = {
+    v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
+    id: c.contact, merged: c.merged, nr: c.records.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
+  };
+  const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.records.map((r) => JSON.stringify(r))];
+  for (const [f, delta] of stats) args.push(f, delta);
+  for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
+  for (const [f, v] of changed) args.push(f, String(v));
+  return d.scripts.commit(keys, args);
+}
+
+/** An aliased (merged-away) contact: its inbox moves to the user's, which gets a drain. */
+async function forward(d: DrainDeps, from: string, to: string): Promise<number> {
+  const k = d.keys;
+  const moved = await d.redis.eval(
+    "local m = redis.call('LRANGE', KEYS[1], 0, -1) for _, x in ipairs(m) do redis.call('RPUSH', KEYS[2], x) end redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[3], ARGV[1]) return #m",
+    3, k.inbox(from), k.inbox(to), k.pending, from) as number;
+  if (moved > 0) await d.queue.add(...spread(drainJob(to)));
+  return 0;
+}
+
+/** A MULTI reply of N commands: [error, result] pairs. */
+type Pairs<N extends number> = N extends 5 ? [P, P, P, P, P] : [P, P];
+type P = [unknown, unknown];
+
+function spread<T extends { name: string; data: unknown; opts: unknown }>(j: T): [string, T["data"], T["opts"]] {
+  return [j.name, j.data, j.opts];
+}

@@ -1,0 +1,88 @@
+/**
+ * The live engine's moving parts in one place: the contact queue, its workers, the inbox,
+ * and the deployed journeys (swapped atomically on reload).
+ */
+import { Queue, Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Compiled } from "../../core/index.js";
+import { Keys, jobKey } from "../redis/keys.js";
+import { scripts, type Scripts } from "../redis/scripts.js";
+import { drain, type DrainDeps } from "./drain.js";
+import { CONTACT_QUEUE, Inbox } from "./inbox.js";
+
+/** Settings of an engine. */
+export type EngineOptions = {
+  /** Connection for producers and reads (fail fast). */
+  redis: Redis;
+  /** Connection for BullMQ workers (never gives up a command); omit for a producer-only engine. */
+  workerRedis?: Redis;
+  prefix: string;
+  compiled: Compiled;
+  log: Logger;
+  concurrency?: number;
+  batch?: number;
+  journalMax?: number;
+  streamMax?: number;
+};
+
+/** A running engine (a producer, and a worker when `workerRedis` is given). */
+export class Engine {
+  readonly keys: Keys;
+  readonly scripts: Scripts;
+  readonly queue: Queue;
+  readonly inbox: Inbox;
+  readonly worker: Worker | undefined;
+  /** Wake-up lateness samples (ms), newest last, for the benchmark and metrics. */
+  readonly lateness: number[] = [];
+  private current: Compiled;
+
+  constructor(private readonly o: EngineOptions) {
+    this.keys = new Keys(o.prefix);
+    this.scripts = scripts(o.redis);
+    this.current = o.compiled;
+    this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull });
+    this.inbox = new Inbox(o.redis, this.keys, this.scripts, this.queue);
+    if (o.workerRedis) {
+      const deps: DrainDeps = {
+        redis: o.redis, keys: this.keys, scripts: this.scripts, queue: this.queue, log: o.log,
+        compiled: () => this.current, batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
+      };
+      this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(deps, job), {
+        connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
+      });
+      this.worker.on("failed", (job, err) => o.log.error({ job: job?.id, err }, "contact job failed"));
+    }
+  }
+
+  /** The journeys in force. */
+  get compiled(): Compiled {
+    return this.current;
+  }
+
+  /** Swaps the deployed journeys (between two drains; a drain uses one set throughout). */
+  deploy(compiled: Compiled): void {
+    this.current = compiled;
+  }
+
+  private async process(d: DrainDeps, job: Job): Promise<number> {
+    const data = job.data as { c: string; at?: number };
+    if (job.name === "wake") {
+      const now = Date.now();
+      this.lateness.push(now - data.at!);
+      if (this.lateness.length > 100_000) this.lateness.splice(0, 50_000);
+      await this.inbox.push([{ contact: data.c, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c)}-${data.at}` }], now);
+      return 0;
+    }
+    return drain(d, data.c);
+  }
+
+  /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
+  async close(ms = 10_000): Promise<void> {
+    if (this.worker) {
+      await Promise.race([this.worker.close(), new Promise((r) => setTimeout(r, ms))]);
+      if (this.worker.isRunning()) await this.worker.close(true);
+    }
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Redis key names. Everything lives under one hash-tagged prefix (`{waymark}`), so a
+ * Redis Cluster keeps a deployment's keys on one shard and Lua scripts may touch them all.
+ */
+import { fnv1a } from "../../core/eval/hash.js";
+
+/** Key builder for one prefix. */
+export class Keys {
+  readonly base: string;
+
+  constructor(readonly prefix: string) {
+    this.base = `{${prefix}}`;
+  }
+
+  /** Contact hash: `s` (state JSON), `v` (version). */
+  contact(id: string): string { return `${this.base}:c:${id}`; }
+  /** Inputs waiting to be evaluated for a contact, oldest first. */
+  inbox(id: string): string { return `${this.base}:in:${id}`; }
+  /** A contact's journal (capped list, oldest first). */
+  journal(id: string): string { return `${this.base}:j:${id}`; }
+  /** Anonymous id -> the user it was merged into. */
+  alias(id: string): string { return `${this.base}:alias:${id}`; }
+  /** Seen message ids (de-duplication window). */
+  message(id: string): string { return `${this.base}:mid:${id}`; }
+  /** Hand-off id -> contact. */
+  handoff(id: string): string { return `${this.base}:ho:${id}`; }
+  /** Global journal stream for dashboards. */
+  get stream(): string { return `${this.base}:stream`; }
+  /** Counters by journey, record type and stage/segment. */
+  get stats(): string { return `${this.base}:stats`; }
+  /** Round-robin cursors. */
+  get cursors(): string { return `${this.base}:cursors`; }
+  /** Messages waiting in all inboxes (for back-pressure). */
+  get backlog(): string { return `${this.base}:backlog`; }
+  /** Contacts with a non-empty inbox, scored by when it became non-empty. */
+  get pending(): string { return `${this.base}:pending`; }
+  /** BullMQ prefix (queues live under it). */
+  get bull(): string { return this.base; }
+}
+
+/** A short id for a contact usable in BullMQ job ids (which must not contain `:`). */
+export function jobKey(contact: string): string {
+  return `${fnv1a(contact).toString(36)}${fnv1a(`~${contact}`).toString(36)}`;
+}

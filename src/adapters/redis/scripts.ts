@@ -1,0 +1,97 @@
+/**
+ * Lua scripts: enqueueing into contact inboxes, and committing an evaluation atomically
+ * (state, consumed inputs, journal, stream, counters, indexes) under a version check.
+ */
+import type { Redis } from "ioredis";
+
+/**
+ * KEYS: backlog, pending, then per item: inbox, message-id key.
+ * ARGV: dedupe ttl (s), now (ms), then per item: item JSON, contact id, dedupe (1/0).
+ * Returns per item: -1 duplicate, else the inbox length after the push.
+ */
+const ENQUEUE = `
+local out = {}
+local n = (#ARGV - 2) / 3
+for i = 1, n do
+  local inbox = KEYS[2 + (i - 1) * 2 + 1]
+  local mid = KEYS[2 + (i - 1) * 2 + 2]
+  local item = ARGV[2 + (i - 1) * 3 + 1]
+  local contact = ARGV[2 + (i - 1) * 3 + 2]
+  local dedupe = ARGV[2 + (i - 1) * 3 + 3]
+  if dedupe == '1' and not redis.call('SET', mid, '1', 'NX', 'EX', ARGV[1]) then
+    out[i] = -1
+  else
+    local len = redis.call('RPUSH', inbox, item)
+    redis.call('INCR', KEYS[1])
+    if len == 1 then redis.call('ZADD', KEYS[2], ARGV[2], contact) end
+    out[i] = len
+  end
+end
+return out
+`;
+
+/**
+ * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
+ * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
+ * one key per hand-off opened.
+ * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, nr, ns, ncc, ncs }
+ * (expected versions as strings, '' = none); ARGV[2]: state JSON; then nr records, ns stat
+ * [field, delta] pairs, ncc cursor [field, expected] pairs, ncs cursor [field, value] pairs.
+ * Returns -1 on a version conflict, -2 on a cursor conflict, else the inbox length left.
+ */
+const COMMIT = `
+local h = cjson.decode(ARGV[1])
+local v = redis.call('HGET', KEYS[1], 'v')
+if (v or '') ~= h.v then return -1 end
+if h.merged ~= '' and (redis.call('HGET', KEYS[9], 'v') or '') ~= h.av then return -1 end
+local a = 3
+local rstart = a
+a = a + h.nr
+local sstart = a
+a = a + h.ns * 2
+for i = 0, h.ncc - 1 do
+  if (redis.call('HGET', KEYS[8], ARGV[a + i * 2]) or '') ~= ARGV[a + i * 2 + 1] then return -2 end
+end
+a = a + h.ncc * 2
+for i = 0, h.ncs - 1 do redis.call('HSET', KEYS[8], ARGV[a + i * 2], ARGV[a + i * 2 + 1]) end
+redis.call('HSET', KEYS[1], 's', ARGV[2], 'v', tostring((tonumber(v) or 0) + 1))
+if h.consumed > 0 then
+  redis.call('LTRIM', KEYS[2], h.consumed, -1)
+  redis.call('DECRBY', KEYS[6], h.consumed)
+end
+for i = 0, h.nr - 1 do
+  local r = ARGV[rstart + i]
+  redis.call('RPUSH', KEYS[3], r)
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r)
+end
+if h.nr > 0 then redis.call('LTRIM', KEYS[3], -h.jmax, -1) end
+for i = 0, h.ns - 1 do redis.call('HINCRBY', KEYS[5], ARGV[sstart + i * 2], ARGV[sstart + i * 2 + 1]) end
+for i = 12, #KEYS do redis.call('SET', KEYS[i], h.id) end
+if h.merged ~= '' then
+  local moved = redis.call('LRANGE', KEYS[11], 0, -1)
+  redis.call('DEL', KEYS[9], KEYS[11])
+  redis.call('SET', KEYS[10], h.id)
+  redis.call('ZREM', KEYS[7], h.merged)
+  for _, m in ipairs(moved) do redis.call('RPUSH', KEYS[2], m) end
+end
+local left = redis.call('LLEN', KEYS[2])
+if left == 0 then redis.call('ZREM', KEYS[7], h.id) end
+return left
+`;
+
+/** The scripts, registered on a connection. */
+export type Scripts = {
+  enqueue(keys: string[], args: (string | number)[]): Promise<number[]>;
+  commit(keys: string[], args: (string | number)[]): Promise<number>;
+};
+
+/** Registers the scripts on `r` (EVALSHA with automatic fallback). */
+export function scripts(r: Redis): Scripts {
+  r.defineCommand("waymarkEnqueue", { lua: ENQUEUE });
+  r.defineCommand("waymarkCommit", { lua: COMMIT });
+  const call = r as unknown as Record<string, (n: number, ...a: (string | number)[]) => Promise<unknown>>;
+  return {
+    enqueue: (keys, args) => call["waymarkEnqueue"]!(keys.length, ...keys, ...args) as Promise<number[]>,
+    commit: (keys, args) => call["waymarkCommit"]!(keys.length, ...keys, ...args) as Promise<number>,
+  };
+}

@@ -1,0 +1,126 @@
+// The live engine's journal equals `simulate`'s for the same events: the contract's worked
+// example (events with past timestamps) and a time-based journey with durations of seconds.
+import { readFileSync } from "node:fs";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { Message, resolveMessage, type Compiled, type JournalRecord } from "../../src/core/index.js";
+import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
+import { Engine } from "../../src/adapters/pipeline/engine.js";
+import { compileJourney, compileSources, simulate } from "../helpers.js";
+import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis, until } from "./redis.js";
+
+let redis: Redis;
+let workerRedis: Redis;
+let prefix: string;
+let engines: Engine[] = [];
+
+beforeEach(async () => {
+  const url = await redisUrl();
+  redis = producerConnection(url);
+  workerRedis = workerConnection(url);
+  await Promise.all([ready(redis), ready(workerRedis)]);
+  prefix = randomPrefix();
+});
+afterEach(async () => {
+  for (const e of engines) await e.close(2_000);
+  engines = [];
+  await cleanup(redis, prefix);
+  redis.disconnect();
+  workerRedis.disconnect();
+});
+afterAll(stopRedis);
+
+function start(compiled: Compiled): Engine {
+  const e = new Engine({ redis, workerRedis, prefix, compiled, log: quietLog, concurrency: 4 });
+  engines.push(e);
+  return e;
+}
+
+async function push(e: Engine, messages: object[]): Promise<void> {
+  const items = messages.map((m) => {
+    const p = Message.parse(m);
+    const r = resolveMessage(p, Date.parse(p.timestamp!));
+    return { contact: r.contact!, item: { i: r.input, at: r.at, ...(r.mergeFrom ? { m: r.mergeFrom } : {}) }, ...(p.messageId ? { messageId: p.messageId } : {}) };
+  });
+  await e.inbox.push(items, Date.now());
+}
+
+async function journal(e: Engine, contact: string): Promise<JournalRecord[]> {
+  return (await redis.lrange(e.keys.journal(contact), 0, -1)).map((x) => JSON.parse(x) as JournalRecord);
+}
+
+const example = new URL("../../../shared/spec/example/", import.meta.url);
+
+describe("live journal", () => {
+  it("equals simulate's for the contract's worked example", async () => {
+    const compiled = compileSources({
+      journeys: { "webinar.yaml": readFileSync(new URL("journeys/webinar.yaml", example), "utf8") },
+      templates: ["webinar-recap", "case-study-nudge"],
+    });
+    const events = readFileSync(new URL("events.ndjson", example), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as object);
+    const expected = simulate(compiled, events).records;
+    const e = start(compiled);
+    await push(e, events);
+    const got = await until(async () => {
+      const j = await journal(e, "lea");
+      return j.length >= expected.length ? j : undefined;
+    });
+    expect(got).toEqual(expected);
+  });
+
+  it("fires time-based changes at their exact instant with no new event (durations of seconds)", async () => {
+    const compiled = compileJourney(`
+id: quick
+entry: { event: Signed Up }
+stages:
+  - id: new
+  - id: active
+    when: { performed: { event: Clicked, within: 2s } }
+  - id: quiet
+    when: { inStage: { for: 1s } }
+segments:
+  clicking: { when: { performed: { event: Clicked, within: 2s } } }
+triggers:
+  - id: nudge
+    on: journey.entered
+    do:
+      - wait: { until: { event: Clicked }, timeout: 1s, onTimeout: [ { set: { nudged: true } } ] }
+`);
+    const t0 = Date.now() + 200;
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const events = [
+      { type: "track", userId: "ann", event: "Signed Up", timestamp: at(0) },
+      { type: "track", userId: "ann", event: "Clicked", timestamp: at(1_500) },
+    ];
+    const expected = simulate(compiled, events, at(4_000)).records;
+    expect(expected.map((r) => r.type)).toContain("segment.exited");
+    const e = start(compiled);
+    await push(e, [events[0]!]);
+    await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1_500 - Date.now())));
+    await push(e, [events[1]!]);
+    const got = await until(async () => {
+      const j = await journal(e, "ann");
+      return j.length >= expected.length ? j : undefined;
+    }, 8_000);
+    expect(got).toEqual(expected);
+  });
+
+  it("ignores a repeated messageId", async () => {
+    const compiled = compileJourney(`
+id: once
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+    const e = start(compiled);
+    const ts = new Date().toISOString();
+    const go = { type: "track", userId: "bo", event: "Go", timestamp: ts, messageId: "m-1" };
+    const ping = { type: "track", userId: "bo", event: "Ping", timestamp: ts, messageId: "m-2" };
+    await push(e, [go, ping, ping]);
+    await push(e, [ping]);
+    await until(async () => (await redis.llen(e.keys.inbox("bo"))) === 0 && (await journal(e, "bo")).length > 0);
+    await new Promise((r) => setTimeout(r, 200));
+    const fired = (await journal(e, "bo")).filter((r) => r.type === "trigger.fired");
+    expect(fired).toHaveLength(1);
+  });
+});
