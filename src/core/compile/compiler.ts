@@ -10,6 +10,7 @@ import type { Journey, Signal } from "../schema/journey.js";
 import { compileCondition, type CCond } from "./conditions.js";
 import { fnv1a } from "../eval/hash.js";
 import { FeatureRegistry, type Feature } from "./features.js";
+import { canonical } from "./predicates.js";
 import { BlockBuilder, compileEventMatch, type CEventMatch, type CStep } from "./steps.js";
 
 /** A compiled trigger signal. */
@@ -21,7 +22,11 @@ export type CSignal =
   | { type: "handoff.breached"; ref: string | null };
 
 /** A compiled trigger. */
-export type CTrigger = { id: string; on: CSignal; if: CCond | null; once: boolean; cooldown: number; block: number };
+export type CTrigger = {
+  id: string; on: CSignal; if: CCond | null; once: boolean; cooldown: number; block: number;
+  /** Hash of the trigger's definition: waiting steps of a changed trigger are cancelled on deploy. */
+  hash: string;
+};
 
 /** A compiled frequency cap. */
 export type CCap = { max: number; per: number };
@@ -47,6 +52,7 @@ export type CJourney = {
   quiet: QuietHours | null;
   holdout: number;
   triggers: CTrigger[];
+  triggerById: Map<string, CTrigger>;
   attribution: {
     model: NonNullable<Journey["attribution"]>["model"]; lookback: number; halfLife: number;
     weights: Record<string, number>; touchpoints: { feature: Feature; event: string; channel: string }[];
@@ -131,6 +137,7 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     once: t.once ?? false,
     cooldown: t.cooldown ? parseDuration(t.cooldown)! : 0,
     block: blocks.block(t.do, t.id),
+    hash: fnv1a(canonical(t)).toString(36),
   }));
   blocks.events.forEach((e) => events.add(e));
   if (blocks.usesTraits) usesTraits = true;
@@ -180,6 +187,7 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     quiet: j.quietHours === false ? null : j.quietHours ?? wsQuiet,
     holdout: j.holdout ?? 0,
     triggers,
+    triggerById: new Map(triggers.map((t) => [t.id, t])),
     attribution,
     blocks: blocks.blocks,
     events,

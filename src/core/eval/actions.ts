@@ -92,7 +92,10 @@ export function handoffStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: S
   const due = ctx.t + step.sla;
   const dueAt = new Date(due).toISOString();
   record(ctx, j.id, "handoff.opened", { handoff: id, team: step.team, ...(owner ? { owner } : {}), dueAt, trigger: th.tr });
-  run.hd.push({ id, team: step.team, ...(owner ? { owner } : {}), due, at: ctx.t, tr: th.tr, step: at });
+  run.hd.push({
+    id, team: step.team, ...(owner ? { owner } : {}), due, at: ctx.t, tr: th.tr, step: at,
+    ...(th.h !== undefined ? { h: th.h, b0: th.b0! } : {}),
+  });
   ctx.effects.push({
     kind: "handoff.opened", id: stableId("fx", id, "opened"), at: iso(ctx), contact: ctx.s.id, journey: j.id, trigger: th.tr,
     endpoint: step.endpoint, handoff: id, team: step.team, ...(owner ? { owner } : {}), dueAt,

@@ -12,7 +12,7 @@ import { condCtx, iso, record, type Ctx } from "./context.js";
 import { stableId } from "./hash.js";
 import { enterRun, exitRun, reentryAllows } from "./run.js";
 import { decayed, roundScore } from "./score.js";
-import { fireTrigger, resumeThreads, startThread } from "./threads.js";
+import { fireTrigger, rebase, resumeThreads, startThread } from "./threads.js";
 import { runWake } from "./wake.js";
 
 /** A signal raised during an evaluation, matched against trigger `on`. */
@@ -40,6 +40,7 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     signals.push({ type: "journey.entered" }, { type: "stage.entered", ref: j.stages[0]!.id });
   }
   if (ev) signals.push({ type: "event" });
+  rebase(ctx, j, run);
 
   // Goal, then exit.
   if (ev && j.goal && eventMatches(j.goal, ev.name, ev.properties) && (j.goal.within === undefined || ev.at < run.at + j.goal.within)) {

@@ -23,7 +23,8 @@ export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger): vo
 
 /** Starts a new thread at the top of `block` and runs it. */
 export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, block: number): void {
-  const th: Thread = { id: run.seq++, tr: trigger, pc: [[block, 0]] };
+  const trig = j.triggerById.get(trigger);
+  const th: Thread = { id: run.seq++, tr: trigger, pc: [[block, 0]], ...(trig ? { h: trig.hash, b0: trig.block } : {}) };
   run.th.push(th);
   if (ctx.fresh.size === 0) ctx.fresh = new Set([th]);
   else (ctx.fresh as Set<Thread>).add(th);
@@ -130,5 +131,47 @@ export function resumeThreads(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | 
         runThread(ctx, j, run, th);
       }
     }
+  }
+}
+
+/**
+ * After a deploy, waiting steps follow their trigger: a trigger whose definition is
+ * unchanged may have moved (other triggers changed before it), so its threads and open
+ * hand-offs are shifted to its new blocks; a trigger that changed or went away cancels
+ * them (recorded as `step.cancelled`, reason `journey-changed`).
+ */
+export function rebase(ctx: Ctx, j: CJourney, run: Run): void {
+  const ok = (x: { tr: string; h?: string; b0?: number }): number | null => {
+    if (x.h === undefined || x.b0 === undefined) return 0;
+    const trig = j.triggerById.get(x.tr);
+    if (!trig || trig.hash !== x.h) return null;
+    return trig.block - x.b0;
+  };
+  if (run.th.length > 0) {
+    const keep: Thread[] = [];
+    for (const th of run.th) {
+      const delta = ok(th);
+      if (delta === null) {
+        record(ctx, j.id, "step.cancelled", { trigger: th.tr, reason: "journey-changed" });
+        continue;
+      }
+      if (delta !== 0) {
+        th.pc = th.pc.map(([b, i]) => [b + delta, i]);
+        th.b0 = th.b0! + delta;
+      }
+      keep.push(th);
+    }
+    run.th = keep;
+  }
+  if (run.hd.length > 0) {
+    run.hd = run.hd.filter((h) => {
+      const delta = ok(h);
+      if (delta === null) return false; // its SLA and resolution steps no longer exist
+      if (delta !== 0) {
+        h.step = [h.step[0] + delta, h.step[1]];
+        h.b0 = h.b0! + delta;
+      }
+      return true;
+    });
   }
 }

@@ -24,6 +24,9 @@ export type Thread = {
   wu?: 1;
   /** Re-run the current step when due (a deferred email). */
   re?: 1;
+  /** Hash of the trigger's definition and its first block when the thread started (see rebase). */
+  h?: string;
+  b0?: number;
 };
 
 /** An open hand-off of a run. */
@@ -41,6 +44,9 @@ export type OpenHandoff = {
   step: [number, number];
   /** Breached already (kept until resolved). */
   br?: 1;
+  /** As for threads: the opening trigger's hash and first block. */
+  h?: string;
+  b0?: number;
 };
 
 /** A contact's run of one journey. */
