@@ -27,6 +27,8 @@ export const Config = z.object({
   WAYMARK_WORKER_CONCURRENCY: int(16),
   /** Inputs evaluated per contact per commit. */
   WAYMARK_BATCH: int(100),
+  /** Seconds a worker holds a job's lock; a crashed worker's jobs run again after about this long. */
+  WAYMARK_LOCK_SECONDS: int(30),
   /** Seconds to finish in-flight work on SIGTERM. */
   WAYMARK_SHUTDOWN_SECONDS: int(10),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

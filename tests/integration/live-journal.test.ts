@@ -123,4 +123,21 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     const fired = (await journal(e, "bo")).filter((r) => r.type === "trigger.fired");
     expect(fired).toHaveLength(1);
   });
+
+  it("sweeps an inbox stranded by a producer that died before queueing its drain", async () => {
+    const compiled = compileJourney(`
+id: swept
+entry: { event: Go }
+stages: [ { id: a } ]
+`);
+    const e = start(compiled);
+    const item = JSON.stringify({ i: { kind: "event", name: "Go", properties: {}, at: Date.now() }, at: Date.now() });
+    // The push half of an enqueue, without the drain job (what a crash in between leaves).
+    await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), item, "cy", "0"]);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await journal(e, "cy")).toEqual([]);
+    expect(await e.sweep(Date.now() + 60_000)).toBe(1);
+    const got = await until(async () => ((await journal(e, "cy")).length > 0 ? journal(e, "cy") : undefined));
+    expect(got.map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
+  });
 });

@@ -98,7 +98,7 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
-    id: c.contact, merged: c.merged, nr: c.records.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
+    id: c.contact, merged: c.merged, now: Date.now(), nr: c.records.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
   };
   const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.records.map((r) => JSON.stringify(r))];
   for (const [f, delta] of stats) args.push(f, delta);

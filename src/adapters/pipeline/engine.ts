@@ -9,7 +9,11 @@ import type { Compiled } from "../../core/index.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
-import { CONTACT_QUEUE, Inbox } from "./inbox.js";
+import { CONTACT_QUEUE, drainJob, Inbox } from "./inbox.js";
+
+/** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
+const SWEEP_MS = 5_000;
+const STALE_MS = 30_000;
 
 /** Settings of an engine. */
 export type EngineOptions = {
@@ -24,6 +28,8 @@ export type EngineOptions = {
   batch?: number;
   journalMax?: number;
   streamMax?: number;
+  /** Job lock duration (ms): a crashed worker's drain is run again after about this long. */
+  lockMs?: number;
 };
 
 /** A running engine (a producer, and a worker when `workerRedis` is given). */
@@ -36,6 +42,7 @@ export class Engine {
   /** Wake-up lateness samples (ms), newest last, for the benchmark and metrics. */
   readonly lateness: number[] = [];
   private current: Compiled;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: EngineOptions) {
     this.keys = new Keys(o.prefix);
@@ -50,9 +57,34 @@ export class Engine {
       };
       this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(deps, job), {
         connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
+        lockDuration: o.lockMs ?? 30_000, stalledInterval: o.lockMs ?? 30_000, maxStalledCount: 1_000,
       });
       this.worker.on("failed", (job, err) => o.log.error({ job: job?.id, err }, "contact job failed"));
+      this.sweeper = setInterval(() => void this.sweep().catch((err) => o.log.warn({ err }, "sweep failed")), SWEEP_MS);
+      this.sweeper.unref();
     }
+  }
+
+  /**
+   * Safety net: a contact whose inbox has waited long without a commit (its producer died
+   * between the push and the drain job, or the job failed for good) gets a new drain.
+   * Extra drains are harmless; one process sweeps per interval.
+   */
+  async sweep(now = Date.now()): Promise<number> {
+    const lock = await this.o.redis.set(`${this.keys.base}:sweep`, "1", "PX", SWEEP_MS, "NX");
+    if (lock !== "OK") return 0;
+    const stale = await this.o.redis.zrangebyscore(this.keys.pending, "-inf", now - STALE_MS, "LIMIT", 0, 500);
+    if (stale.length > 0) {
+      await this.queue.addBulk(stale.map((c) => drainJob(c)));
+      await this.o.redis.zadd(this.keys.pending, "XX", ...stale.flatMap((c) => [now, c]));
+      this.o.log.warn({ contacts: stale.length }, "re-queued drains of stale inboxes");
+    }
+    return stale.length;
+  }
+
+  /** The producer connection (fail fast), for readers such as the admin API. */
+  get redis(): Redis {
+    return this.o.redis;
   }
 
   /** The journeys in force. */
@@ -79,6 +111,7 @@ export class Engine {
 
   /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
   async close(ms = 10_000): Promise<void> {
+    clearInterval(this.sweeper);
     if (this.worker) {
       await Promise.race([this.worker.close(), new Promise((r) => setTimeout(r, ms))]);
       if (this.worker.isRunning()) await this.worker.close(true);

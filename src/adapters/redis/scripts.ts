@@ -34,7 +34,7 @@ return out
  * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
  * one key per hand-off opened.
- * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, nr, ns, ncc, ncs }
+ * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, ns, ncc, ncs }
  * (expected versions as strings, '' = none); ARGV[2]: state JSON; then nr records, ns stat
  * [field, delta] pairs, ncc cursor [field, expected] pairs, ncs cursor [field, value] pairs.
  * Returns -1 on a version conflict, -2 on a cursor conflict, else the inbox length left.
@@ -75,7 +75,7 @@ if h.merged ~= '' then
   for _, m in ipairs(moved) do redis.call('RPUSH', KEYS[2], m) end
 end
 local left = redis.call('LLEN', KEYS[2])
-if left == 0 then redis.call('ZREM', KEYS[7], h.id) end
+if left == 0 then redis.call('ZREM', KEYS[7], h.id) else redis.call('ZADD', KEYS[7], 'XX', h.now, h.id) end
 return left
 `;
 
