@@ -31,6 +31,16 @@ export function program(): Command {
       process.exitCode = await runSimulate(o);
     });
 
+  for (const [role, what] of [["start", "the API, the dashboard and a worker in one process"], ["api", "the HTTP API only"], ["worker", "a worker only (run several to scale out)"]] as const) {
+    p.command(role)
+      .description(`run ${what}; configured by the environment (REDIS_URL, PORT, WAYMARK_JOURNEYS, ...)`)
+      .action(async () => {
+        const { serve } = await import("./serve.js");
+        process.exitCode = await serve(role);
+        process.exit();
+      });
+  }
+
   p.command("schema")
     .description("print the JSON Schema of a journey file (or of waymark.yaml) for editors")
     .option("--workspace", "the schema of waymark.yaml instead")

@@ -138,6 +138,6 @@ stages: [ { id: a } ]
     expect(await journal(e, "cy")).toEqual([]);
     expect(await e.sweep(Date.now() + 60_000)).toBe(1);
     const got = await until(async () => ((await journal(e, "cy")).length > 0 ? journal(e, "cy") : undefined));
-    expect(got.map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
+    expect(got!.map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * The admin API (bearer token): contacts and their journals, hand-off acknowledgements,
+ * journey funnel numbers and journey reloads. Mount it at `/v1`.
+ */
+import express, { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import { parseState } from "../pipeline/drain.js";
+import type { Engine } from "../pipeline/engine.js";
+import type { Config } from "../config.js";
+import { requireAdmin } from "./auth.js";
+import { HttpError, sendInvalid } from "./errors.js";
+import { contactView, journeyStats } from "./views.js";
+
+/** Reloads the journeys folder: the new set is deployed only when all of it is valid. */
+export type Reload = () => Promise<{ ok: true; journeys: string[] } | { ok: false; problems: string[] }>;
+
+/** What the admin routes need. */
+export type AdminDeps = {
+  config: Pick<Config, "WAYMARK_ADMIN_TOKEN">;
+  engine: Pick<Engine, "inbox" | "keys" | "redis" | "compiled">;
+  reload: Reload;
+};
+
+/** Default and largest page of `GET /v1/contacts/:id/journal`. */
+export const JOURNAL_PAGE = { default: 100, max: 1_000 } as const;
+
+const JournalQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(JOURNAL_PAGE.max).default(JOURNAL_PAGE.default),
+  type: z.union([z.string(), z.array(z.string())]).optional()
+    .transform((t) => (t === undefined ? undefined : [t].flat().flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean))),
+});
+const Id = z.union([z.string().min(1).max(512), z.number().transform(String)]);
+const AckById = z.object({ by: z.string().max(256).optional(), messageId: z.string().min(1).max(512).optional() });
+const AckByTeam = AckById.extend({ userId: Id, team: z.string().min(1).max(256) });
+
+/** The admin router. */
+export function adminRouter(d: AdminDeps): Router {
+  const r = Router();
+  const auth = requireAdmin(d.config.WAYMARK_ADMIN_TOKEN);
+  const json = express.json({ limit: "16kb", type: () => true });
+  const k = d.engine.keys;
+  const redis = () => d.engine.redis;
+
+  /** The id a contact lives under now (an anonymous id merged into a user resolves to the user). */
+  const resolve = async (id: string) => (await redis().get(k.alias(id))) ?? id;
+  const exists = async (id: string) => (await redis().exists(k.contact(id), k.alias(id))) > 0;
+
+  r.get("/contacts/:id", auth, async (req: Request<{ id: string }>, res: Response) => {
+    const id = await resolve(req.params.id);
+    const stored = await redis().hget(k.contact(id), "s");
+    if (stored === null) throw new HttpError(404, `no contact "${req.params.id}"`);
+    res.json(contactView(d.engine.compiled, parseState(stored), Date.now()));
+  });
+
+  r.get("/contacts/:id/journal", auth, async (req: Request<{ id: string }>, res: Response) => {
+    const q = JournalQuery.safeParse(req.query);
+    if (!q.success) return sendInvalid(res, "invalid query", q.error.issues);
+    const { limit, type } = q.data;
+    // A merged-away anonymous id keeps its own journal; without one, the user's is shown.
+    let id = req.params.id;
+    if ((await redis().llen(k.journal(id))) === 0) id = await resolve(id);
+    const [[, len], [, stored]] = (await redis().multi().llen(k.journal(id)).exists(k.contact(id)).exec()) as [[unknown, number], [unknown, number]];
+    if (len === 0 && stored === 0) throw new HttpError(404, `no contact "${req.params.id}"`);
+    const raw = type === undefined ? await redis().lrange(k.journal(id), -limit, -1) : await redis().lrange(k.journal(id), 0, -1);
+    let records = raw.map((x) => JSON.parse(x) as { type: string });
+    if (type !== undefined) records = records.filter((x) => type.includes(x.type)).slice(-limit);
+    res.json({ id, records });
+  });
+
+  r.post("/handoffs/ack", auth, json, async (req: Request, res: Response) => {
+    const b = AckByTeam.safeParse(req.body ?? {});
+    if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
+    const { userId, team, by, messageId } = b.data;
+    if (!(await exists(userId))) throw new HttpError(404, `no contact "${userId}"`);
+    await d.engine.inbox.push([{ contact: userId, item: { i: { kind: "ack", team, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
+    res.json({ success: true, contact: userId, team });
+  });
+
+  r.post("/handoffs/:id/ack", auth, json, async (req: Request<{ id: string }>, res: Response) => {
+    const b = AckById.safeParse(req.body ?? {});
+    if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
+    const handoff = req.params.id;
+    const contact = await redis().get(k.handoff(handoff));
+    if (contact === null) throw new HttpError(404, `no hand-off "${handoff}"`);
+    const { by, messageId } = b.data;
+    await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
+    res.json({ success: true, contact, handoff });
+  });
+
+  r.get("/journeys", auth, async (_req: Request, res: Response) => {
+    const counters = await redis().hgetall(k.stats);
+    res.json({ journeys: journeyStats(d.engine.compiled, counters) });
+  });
+
+  r.post("/journeys/reload", auth, async (_req: Request, res: Response) => {
+    const out = await d.reload();
+    if (out.ok) res.json({ success: true, journeys: out.journeys });
+    else res.status(422).json({ success: false, error: "the journeys do not validate: nothing was changed", problems: out.problems });
+  });
+
+  return r;
+}

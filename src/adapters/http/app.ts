@@ -1,0 +1,45 @@
+/**
+ * The HTTP app: request logging with request ids, `/healthz`, the Segment-compatible
+ * ingest routes, the admin API, JSON 404s and the error middleware. Everything it uses
+ * comes from its arguments (no module state), so several apps can run in one process.
+ */
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Engine } from "../pipeline/engine.js";
+import { adminRouter, type Reload } from "./admin.js";
+import { errorHandler, notFound } from "./errors.js";
+import { ingestRouter } from "./ingest.js";
+import { requestId } from "./request-id.js";
+
+/** What the app is made of. */
+export type AppDeps = {
+  config: Config;
+  engine: Engine;
+  log: Logger;
+  /** Reloads the journeys folder (`POST /v1/journeys/reload`). */
+  reload: Reload;
+};
+
+/** Builds the express app (call `listen` on it, or hand it to `http.createServer`). */
+export function createApp({ config, engine, log, reload }: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.use(pinoHttp({
+    logger: log,
+    genReqId: requestId,
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
+    autoLogging: { ignore: (req) => req.url === "/healthz" },
+  }));
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.use("/v1", ingestRouter({ config, engine, log }));
+  app.use("/v1", adminRouter({ config, engine, reload }));
+
+  app.use(notFound());
+  app.use(errorHandler());
+  return app;
+}

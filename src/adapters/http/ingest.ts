@@ -1,0 +1,96 @@
+/**
+ * Segment-compatible ingest: `POST /v1/track|identify|page|screen|group|alias` (one
+ * message) and `POST /v1/batch` (alias `/v1/b`). Write key as HTTP Basic user name or
+ * `writeKey` in the body; 32 KB per message, 500 KB per batch; every valid message of a
+ * request is pushed to the contact inboxes in one round trip.
+ */
+import express, { Router, type NextFunction, type Request, type Response } from "express";
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+import type { Engine } from "../pipeline/engine.js";
+import type { Push } from "../pipeline/inbox.js";
+import { basicUser, isOneOf } from "./auth.js";
+import { backpressure } from "./backpressure.js";
+import { HttpError, sendInvalid } from "./errors.js";
+import { BATCH_LIMIT, INGEST_TYPES, MESSAGE_LIMIT, batchMessages, singleMessage } from "./segment-body.js";
+
+/** What the ingest routes need. */
+export type IngestDeps = {
+  config: Pick<Config, "WAYMARK_WRITE_KEYS" | "WAYMARK_MAX_BACKLOG">;
+  engine: Pick<Engine, "inbox">;
+  log: Logger;
+};
+
+/** Per-request state kept in `res.locals`. */
+type Locals = { receivedAt: number; keyOk?: boolean };
+
+const unauthorized = () =>
+  new HttpError(401, "a valid write key is required (HTTP Basic user name, or writeKey in the body)", undefined,
+    { "WWW-Authenticate": 'Basic realm="waymark"' });
+
+/** The ingest router (mount it at `/v1`). */
+export function ingestRouter(d: IngestDeps): Router {
+  const keys = d.config.WAYMARK_WRITE_KEYS;
+  if (keys.length === 0) d.log.warn("WAYMARK_WRITE_KEYS is empty: every ingest request is refused with 401");
+  const r = Router();
+
+  // Receipt time first: the skew correction measures from the moment the request arrived.
+  const stamp = (_req: Request, res: Response, next: NextFunction) => {
+    (res.locals as Locals).receivedAt = Date.now();
+    next();
+  };
+  // A Basic header decides alone (a wrong one is refused before the body is read).
+  const headerKey = (req: Request, res: Response, next: NextFunction) => {
+    if (keys.length === 0) throw unauthorized();
+    const user = basicUser(req.headers.authorization);
+    if (user !== undefined) {
+      if (!isOneOf(user, keys)) throw unauthorized();
+      (res.locals as Locals).keyOk = true;
+    }
+    next();
+  };
+  const bodyKey = (req: Request, res: Response, next: NextFunction) => {
+    if (!(res.locals as Locals).keyOk) {
+      const given = (req.body as { writeKey?: unknown } | undefined)?.writeKey;
+      if (typeof given !== "string" || !isOneOf(given, keys)) throw unauthorized();
+    }
+    next();
+  };
+  // Every content type is read as JSON: browsers send text/plain to avoid a CORS preflight.
+  const json = (limit: number) => express.json({ limit, type: () => true });
+  const pressure = backpressure({ read: () => d.engine.inbox.backlog(), max: d.config.WAYMARK_MAX_BACKLOG });
+
+  for (const type of INGEST_TYPES) {
+    r.post(`/${type}`, stamp, headerKey, json(MESSAGE_LIMIT), bodyKey, pressure, async (req: Request, res: Response) => {
+      const out = singleMessage(req.body, type, (res.locals as Locals).receivedAt);
+      if (!out.ok) {
+        sendInvalid(res, "invalid message", out.issues);
+        return;
+      }
+      await d.engine.inbox.push([out.push], Date.now());
+      res.json({ success: true });
+    });
+  }
+
+  r.post(["/batch", "/b"], stamp, headerKey, json(BATCH_LIMIT), bodyKey, pressure, async (req: Request, res: Response) => {
+    const out = batchMessages(req.body, (res.locals as Locals).receivedAt);
+    if (out.bodyIssues) {
+      sendInvalid(res, "invalid batch", out.bodyIssues);
+      return;
+    }
+    const results = await push(d.engine, out.pushes);
+    if (out.problems.length === 0) {
+      res.json({ success: true });
+      return;
+    }
+    const duplicates = results.filter((x) => x === "duplicate").length;
+    sendInvalid(res, `${out.problems.length} of ${out.problems.length + out.pushes.length} messages are invalid; the valid ones were accepted`,
+      out.problems, { accepted: out.pushes.length, ...(duplicates > 0 ? { duplicates } : {}) });
+  });
+
+  return r;
+}
+
+async function push(engine: Pick<Engine, "inbox">, pushes: Push[]) {
+  return pushes.length === 0 ? [] : engine.inbox.push(pushes, Date.now());
+}

@@ -1,0 +1,109 @@
+/**
+ * `waymark start | api | worker`: the live engine's processes. `start` runs the API and a
+ * worker in one process; `api` and `worker` run them apart, as many as needed.
+ */
+import type { Server } from "node:http";
+import pino, { type Logger } from "pino";
+import { compile, formatProblem, type Compiled } from "../core/index.js";
+import { loadConfig, ConfigError, type Config } from "../adapters/config.js";
+import { loadJourneyFolder } from "../adapters/journey-files.js";
+import { checkNoEviction, producerConnection, ready, workerConnection } from "../adapters/redis/connection.js";
+import { Engine } from "../adapters/pipeline/engine.js";
+import { findRedis } from "./local-redis.js";
+
+/** Which parts a process runs. */
+export type Role = "start" | "api" | "worker";
+
+/** Loads and compiles the journeys folder, or returns the problems. */
+export async function loadJourneys(config: Config, env: Record<string, string | undefined>):
+  Promise<{ ok: true; compiled: Compiled; ids: string[] } | { ok: false; problems: string[] }> {
+  const r = await loadJourneyFolder(config.WAYMARK_JOURNEYS, { env, requireEnv: true });
+  if (!r.ok) return { ok: false, problems: r.problems.map(formatProblem) };
+  return { ok: true, compiled: compile(r.definitions), ids: r.definitions.journeys.map((j) => j.journey.id) };
+}
+
+/** Runs a process until SIGTERM/SIGINT; returns the exit code. */
+export async function serve(role: Role, env: Record<string, string | undefined> = process.env): Promise<number> {
+  let config: Config;
+  try {
+    const redisUrl = role === "start" ? await findRedis(env, (s) => process.stderr.write(`${s}\n`)) : env["REDIS_URL"];
+    config = loadConfig({ ...env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) });
+  } catch (e) {
+    process.stderr.write(`waymark: ${(e as Error).message}\n`);
+    return e instanceof ConfigError ? 2 : 1;
+  }
+  const log = pino({ level: config.LOG_LEVEL, base: { role } });
+  const loaded = await loadJourneys(config, env);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) process.stderr.write(`${p}\n`);
+    log.fatal({ problems: loaded.problems.length }, "journeys do not validate: nothing started");
+    return 1;
+  }
+  const redis = producerConnection(config.REDIS_URL);
+  const workerRedis = role === "api" ? undefined : workerConnection(config.REDIS_URL);
+  try {
+    await ready(redis);
+    await checkNoEviction(redis);
+  } catch (e) {
+    log.fatal({ err: e }, "Redis is not usable");
+    redis.disconnect();
+    workerRedis?.disconnect();
+    return 1;
+  }
+  const engine = new Engine({
+    redis, ...(workerRedis ? { workerRedis } : {}), prefix: config.WAYMARK_PREFIX, compiled: loaded.compiled, log,
+    concurrency: config.WAYMARK_WORKER_CONCURRENCY, batch: config.WAYMARK_BATCH,
+    journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
+  });
+  log.info({ journeys: loaded.ids, redis: redact(config.REDIS_URL), prefix: config.WAYMARK_PREFIX }, "journeys deployed");
+
+  // Reloads: local (SIGHUP, admin API) and announced to every other process on Redis.
+  const channel = `${engine.keys.base}:reload`;
+  const sub = redis.duplicate({ enableOfflineQueue: true });
+  const reloadHere = async () => {
+    const r = await loadJourneys(config, env);
+    if (r.ok) {
+      engine.deploy(r.compiled);
+      log.info({ journeys: r.ids }, "journeys reloaded");
+    } else log.error({ problems: r.problems }, "reload failed: the running journeys stay");
+    return r;
+  };
+  await sub.subscribe(channel);
+  sub.on("message", () => void reloadHere());
+  const reload = async () => {
+    const r = await reloadHere();
+    if (r.ok) await redis.publish(channel, String(Date.now()));
+    return r.ok ? { ok: true as const, journeys: r.ids } : r;
+  };
+  process.on("SIGHUP", () => void reload());
+
+  let server: Server | undefined;
+  if (role !== "worker") {
+    const { createApp } = await import("../adapters/http/app.js"); // workers never load express
+    const app = createApp({ config, engine, log, reload });
+    server = app.listen(config.PORT);
+    await new Promise<void>((r) => server!.once("listening", () => r()));
+    log.info({ port: config.PORT }, "API listening");
+  }
+
+  await new Promise<void>((r) => {
+    process.once("SIGTERM", () => r());
+    process.once("SIGINT", () => r());
+  });
+  log.info("shutting down: finishing in-flight work");
+  const ms = config.WAYMARK_SHUTDOWN_SECONDS * 1_000;
+  if (server) await new Promise((r) => { server!.close(() => r(undefined)); setTimeout(r, ms).unref(); });
+  await engine.close(ms);
+  sub.disconnect();
+  await redis.quit().catch(() => undefined);
+  await workerRedis?.quit().catch(() => undefined);
+  log.info("stopped");
+  return 0;
+}
+
+function redact(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
+
+/** For tests: a logger that writes nowhere. */
+export const silent: Logger = pino({ level: "silent" });

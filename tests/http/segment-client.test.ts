@@ -1,0 +1,77 @@
+// The real Segment client (@segment/analytics-node) talking to a live server: the
+// contract's worked example sent as identify/track/page calls ends in the same journal as
+// `simulate` (up to the few milliseconds of the sentAt skew correction).
+import { readFileSync } from "node:fs";
+import { Analytics } from "@segment/analytics-node";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import type { JournalRecord } from "../../src/core/index.js";
+import { compileSources, simulate } from "../helpers.js";
+import { stopRedis } from "../integration/redis.js";
+import { WRITE_KEY, admin, closeAll, get, journalUntil, startServer } from "./server.js";
+
+afterEach(closeAll);
+afterAll(stopRedis);
+
+const example = new URL("../../../shared/spec/example/", import.meta.url);
+
+/** Compares records field by field; ISO timestamps may differ by up to `tolerance` ms. */
+function close(got: unknown, want: unknown, tolerance: number): boolean {
+  if (typeof want === "string" && /^\d{4}-\d\d-\d\dT/.test(want) && typeof got === "string") {
+    return Math.abs(Date.parse(got) - Date.parse(want)) <= tolerance;
+  }
+  if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length && want.every((w, i) => close(got[i], w, tolerance));
+  if (want !== null && typeof want === "object") {
+    if (got === null || typeof got !== "object") return false;
+    const g = got as Record<string, unknown>;
+    const w = want as Record<string, unknown>;
+    const keys = new Set([...Object.keys(g), ...Object.keys(w)]);
+    return [...keys].every((k) => close(g[k], w[k], tolerance));
+  }
+  return Object.is(got, want);
+}
+
+describe("the Segment client", () => {
+  it("sends identify/track/page for the worked example; the journal equals simulate's", async () => {
+    const compiled = compileSources({
+      journeys: { "webinar.yaml": readFileSync(new URL("journeys/webinar.yaml", example), "utf8") },
+      templates: ["webinar-recap", "case-study-nudge"],
+    });
+    const events = readFileSync(new URL("events.ndjson", example), "utf8").split("\n").filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string; timestamp: string });
+    const expected = simulate(compiled, events).records;
+    expect(expected.length).toBeGreaterThan(5);
+
+    const s = await startServer({ compiled });
+    const analytics = new Analytics({ writeKey: WRITE_KEY, host: s.base, path: "/v1/batch", flushAt: 50, flushInterval: 60_000, maxRetries: 0 });
+    const failures: unknown[] = [];
+    analytics.on("error", (e) => failures.push(e));
+    const statuses: number[] = [];
+    analytics.on("http_response", (r) => statuses.push(r.status));
+    for (const e of events) {
+      const common = { userId: e["userId"] as string, timestamp: e.timestamp };
+      if (e.type === "identify") analytics.identify({ ...common, traits: e["traits"] as Record<string, unknown> });
+      else if (e.type === "track") analytics.track({ ...common, event: e["event"] as string, properties: (e["properties"] ?? {}) as Record<string, unknown> });
+      else if (e.type === "page") analytics.page({ ...common, properties: e["properties"] as Record<string, unknown> });
+      else throw new Error(`unexpected ${e.type}`);
+    }
+    await analytics.closeAndFlush({ timeout: 10_000 });
+    expect(failures).toEqual([]);
+    expect(statuses).toEqual([200]);
+
+    const got = await journalUntil(s, "lea", (j) => j.length >= expected.length);
+    expect(got.map((r) => r.type)).toEqual(expected.map((r) => r.type));
+    // Effect ids hash the run's entry instant, which the skew correction moved by a few ms.
+    const noEffect = ({ effect, ...r }: JournalRecord) => (effect === undefined ? r : { ...r, effect: typeof effect });
+    const mismatches = got.filter((r, i) => !close(noEffect(r), noEffect(expected[i]!), 5_000));
+    expect(mismatches).toEqual([]);
+
+    const view = await get(`${s.base}/v1/contacts/lea`, admin);
+    expect(view.status).toBe(200);
+    expect(view.body).toMatchObject({
+      id: "lea",
+      traits: { email: "lea@example.com", firstName: "Lea" },
+      // An ended run keeps its last stage; its score was reset on exit.
+      journeys: { "webinar-follow-up": { active: false, stage: "decision", score: 0, enteredAt: expect.stringMatching(/^2026-05-04T16:00:00\./), endedAt: expect.stringMatching(/^2026-05-09T11:00:00\./) } },
+    });
+  });
+});
