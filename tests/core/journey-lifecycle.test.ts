@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { unitHash } from "../../src/core/eval/hash.js";
+import { evaluate, newContact } from "../../src/core/index.js";
 import { compileJourney, simulate } from "../helpers.js";
 import { anon, identify, iso, only, rows, track } from "./support.js";
 
@@ -230,5 +231,33 @@ triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sale
       { contact: "u", at: iso(9), type: "stage.entered", stage: "b", from: "a" },
     ]);
     expect([...sim.contacts.keys()]).toEqual(["u"]);
+  });
+});
+
+describe("late events", () => {
+  it("a late entry event opens the run at its own time, so later-but-older events still score", () => {
+    const c = compileJourney(`
+id: late
+entry: { event: Signed Up }
+stages:
+  - id: cold
+  - id: hot
+    when: { score: { gte: 20 } }
+score:
+  rules: [ { event: Clicked, points: 10 } ]
+`);
+    const t = Date.parse("2026-02-02T10:00:00.000Z");
+    let s = newContact("u");
+    const feed = (name: string, at: number, traits?: Record<string, unknown>) => {
+      const out = evaluate(c, s, { kind: "event", name, properties: {}, at, ...(traits ? { traits } : {}) }, at);
+      s = out.state;
+      return out.records;
+    };
+    feed("Identify", t + 20_000, { plan: "pro" });
+    feed("Signed Up", t + 1_000);
+    feed("Clicked", t + 2_000);
+    const last = feed("Clicked", t + 3_000);
+    expect(s.runs["late"]!.at).toBe(t + 1_000);
+    expect(last).toContainEqual(expect.objectContaining({ type: "stage.entered", stage: "hot" }));
   });
 });

@@ -20,7 +20,9 @@ export function reentryAllows(j: CJourney, run: Run | undefined, t: number): boo
 
 /** Opens a run at the first stage; records journey.entered and stage.entered. */
 export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: EventInput | null): Run {
-  const t = ctx.t;
+  // A late entry event (older than the contact's clock) opens the run at its own time, so
+  // events between it and the clock count for the score and windows as in time order.
+  const t = ev ? Math.min(ev.at, ctx.t) : ctx.t;
   const holdout = j.holdout > 0 && unitHash(ctx.s.id, j.id, "holdout") * 100 < j.holdout;
   const run: Run = {
     on: 1, n: (previous?.n ?? 0) + 1, at: t, st: 0, sAt: t, sg: [], sc: 0, scAt: t,
