@@ -1,0 +1,65 @@
+// The processes as an operator meets them: bad configuration stops with the variable's
+// name; a reload that fails validation keeps the running journeys; SIGHUP reloads; SIGTERM
+// stops gracefully.
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { cleanup, randomPrefix, redisUrl, stopRedis, until } from "./redis.js";
+
+afterAll(stopRedis);
+
+const ADMIN = "test-admin-token-0123456789";
+
+describe("waymark start", () => {
+  it("stops at once on a bad variable, naming it", async () => {
+    const r = spawnSync(process.execPath, ["bin/waymark.js", "worker"], {
+      env: { ...process.env, REDIS_URL: await redisUrl(), PORT: "http", WAYMARK_BATCH: "-3" }, encoding: "utf8", timeout: 20_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("PORT");
+    expect(r.stderr).toContain("WAYMARK_BATCH");
+  });
+
+  it("keeps the running journeys on a bad reload, reloads on SIGHUP, stops on SIGTERM", async () => {
+    const url = await redisUrl();
+    const prefix = randomPrefix();
+    const dir = mkdtempSync(join(tmpdir(), "waymark-serve-"));
+    cpSync("tests/fixtures/live/order", dir, { recursive: true });
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    let log = "";
+    const p = spawn(process.execPath, ["bin/waymark.js", "start"], {
+      env: { ...process.env, REDIS_URL: url, WAYMARK_PREFIX: prefix, WAYMARK_JOURNEYS: dir, PORT: String(port), WAYMARK_ADMIN_TOKEN: ADMIN, WAYMARK_WRITE_KEYS: "k", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    p.stdout!.on("data", (d) => { log += String(d); });
+    p.stderr!.on("data", (d) => { log += String(d); });
+    const redis = new Redis(url);
+    try {
+      await until(async () => log.includes("API listening"), 20_000, 50);
+      const reload = () => fetch(`http://127.0.0.1:${port}/v1/journeys/reload`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+      const file = join(dir, "order.yaml");
+      const good = readFileSync(file, "utf8");
+      writeFileSync(file, good.replace("id: order", "id: Order!"));
+      const bad = await reload();
+      expect(bad.status).toBe(422);
+      expect(JSON.stringify(await bad.json())).toContain("order.yaml:");
+      const journeys = await fetch(`http://127.0.0.1:${port}/v1/journeys`, { headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(((await journeys.json()) as { journeys: { id: string }[] }).journeys.map((j) => j.id)).toEqual(["order"]);
+      writeFileSync(file, good.replace("id: order", "id: order-v2"));
+      p.kill("SIGHUP");
+      await until(async () => log.includes("journeys reloaded") && log.includes("order-v2"), 10_000, 50);
+      p.kill("SIGTERM");
+      const code = await new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
+      expect(code).toBe(0);
+      expect(log).toContain("stopped");
+    } finally {
+      p.kill("SIGKILL");
+      await cleanup(redis, prefix);
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
