@@ -171,6 +171,16 @@ describe("event time", () => {
     expect(Math.abs((await at("skew2")) - t0)).toBeLessThan(5_000);
     expect(await at("noskew")).toBe(t0 - 2 * hour);
   });
+
+  it("clamps a time far in the future (no sentAt) to a minute after receipt", async () => {
+    const s = await startServer({ compiled });
+    const t0 = Date.now();
+    expect((await post(`${s.base}/v1/track`, { ...go("future"), timestamp: new Date(t0 + 30 * 86_400_000).toISOString() }, auth)).status).toBe(200);
+    const j = await journalUntil(s, "future", (r) => ofType(r, "journey.entered").length > 0);
+    const at = Date.parse(ofType(j, "journey.entered")[0]!.at);
+    expect(at).toBeGreaterThanOrEqual(t0);
+    expect(at).toBeLessThanOrEqual(Date.now() + 60_000);
+  });
 });
 
 describe("back-pressure", () => {

@@ -7,6 +7,9 @@
 import { Message, eventTime, resolveMessage } from "../../core/index.js";
 import type { Push } from "../pipeline/inbox.js";
 
+/** How far ahead of receipt an event time may be (clock jitter); later times are clamped. */
+export const MAX_FUTURE_MS = 60_000;
+
 /** The message types taken on ingest (acknowledgements go through the admin API). */
 export const INGEST_TYPES = ["track", "identify", "page", "screen", "group", "alias"] as const;
 /** One of {@link INGEST_TYPES}. */
@@ -59,7 +62,9 @@ export function toPush(raw: unknown, receivedAt: number): ItemResult {
   const parsed = Message.safeParse(raw);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues as unknown as Issue[] };
   const m = parsed.data;
-  const at = eventTime(m, receivedAt);
+  // A time in the future (a client clock far ahead, with no sentAt to correct it) would move
+  // the contact's clock forward for good: it is clamped to a minute after receipt.
+  const at = Math.min(eventTime(m, receivedAt), receivedAt + MAX_FUTURE_MS);
   const r = resolveMessage(m, at);
   if (r.contact === undefined) return { ok: false, issues: [issue("custom", ["userId"], "a message needs a userId or an anonymousId")] };
   return {
