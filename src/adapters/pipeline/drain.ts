@@ -70,6 +70,14 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
       records.push(...out.records);
       consumed++;
     }
+    // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
+    // its own instant, instead of round-tripping through one delayed job each.
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Date.now(); n++) {
+      const out = evaluateOwned(compiled, state, { kind: "wake" }, state.wakeAt, { cursors });
+      state = out.state;
+      if (out.cursors) cursors = out.cursors;
+      records.push(...out.records);
+    }
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
     const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, records, cursors, cursorsRead, before, compiled });
