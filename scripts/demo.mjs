@@ -39,7 +39,8 @@ for (const [, name] of readFileSync("journeys/waymark.yaml", "utf8").matchAll(/\
 }
 mkdirSync(".waymark/demo", { recursive: true });
 const logFile = ".waymark/demo/engine.log";
-const engine = spawn(process.execPath, ["bin/waymark.js", "start"], {
+const nodeArgs = (process.env.WAYMARK_NODE_ARGS ?? "").split(" ").filter(Boolean); // e.g. --cpu-prof
+const engine = spawn(process.execPath, [...nodeArgs, "bin/waymark.js", "start"], {
   env: { ...process.env, ...secrets, REDIS_URL: redisUrl, WAYMARK_PREFIX: PREFIX, PORT: opt.port, WAYMARK_WRITE_KEYS: WRITE_KEY, WAYMARK_ADMIN_TOKEN: ADMIN, WAYMARK_JOURNEYS: "journeys" },
   stdio: ["ignore", openSync(logFile, "w"), "inherit"],
 });
