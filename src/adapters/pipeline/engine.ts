@@ -103,8 +103,10 @@ export class Engine {
       const now = Date.now();
       this.lateness.push(now - data.at!);
       if (this.lateness.length > 100_000) this.lateness.splice(0, 50_000);
-      await this.inbox.push([{ contact: data.c, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c)}-${data.at}` }], now);
-      return 0;
+      // The wake joins the contact's inbox (behind anything already there) and this job
+      // drains it at once, rather than queueing a second job.
+      await this.inbox.push([{ contact: data.c, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c)}-${data.at}` }], now, { queueDrains: false });
+      return drain(d, data.c);
     }
     return drain(d, data.c);
   }

@@ -30,8 +30,12 @@ export const DRAIN_JOB = { removeOnComplete: true, removeOnFail: { age: 7 * 86_4
 export class Inbox {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly scripts: Scripts, private readonly queue: Queue) {}
 
-  /** Pushes inputs in one round trip; returns, per input, whether it was new. */
-  async push(items: Push[], now: number): Promise<("accepted" | "duplicate")[]> {
+  /**
+   * Pushes inputs in one round trip; returns, per input, whether it was new. With
+   * `queueDrains: false` the caller drains the contacts itself (a crash before it does is
+   * caught by the sweep).
+   */
+  async push(items: Push[], now: number, opts: { queueDrains?: boolean } = {}): Promise<("accepted" | "duplicate")[]> {
     if (items.length === 0) return [];
     const aliases = await this.redis.mget(items.map((p) => this.keys.alias(p.contact)));
     const contacts = items.map((p, i) => aliases[i] ?? p.contact);
@@ -44,7 +48,7 @@ export class Inbox {
     const lens = await this.scripts.enqueue(keys, args);
     const first = new Set<string>();
     lens.forEach((len, i) => { if (len === 1) first.add(contacts[i]!); });
-    if (first.size > 0) await this.queue.addBulk([...first].map((c) => drainJob(c)));
+    if (first.size > 0 && opts.queueDrains !== false) await this.queue.addBulk([...first].map((c) => drainJob(c)));
     return lens.map((len) => (len === -1 ? "duplicate" : "accepted"));
   }
 
