@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type JournalRecord } from "../../core/index.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
-import { statDeltas } from "../redis/stats.js";
+import { runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
 /** What a drain needs. */
@@ -48,7 +48,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     if (items.length === 0) return done;
     const compiled = d.compiled();
     let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
-    const before = typeof stored === "string" ? parseState(stored) : null;
+    const before = runPositions(compiled, state);
     const oldWake = state.wakeAt;
     let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
     const cursorsRead = { ...cursors };
@@ -60,7 +60,12 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
       if (item.m !== undefined && item.m !== contact) {
         if (merged !== "") break; // one merge per commit
         const [[, anon], [, anonVersion]] = (await d.redis.multi().hget(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
-        if (typeof anon === "string") state = mergeContacts(compiled, state, parseState(anon));
+        if (typeof anon === "string") {
+          const from = parseState(anon);
+          // Runs taken over from the anonymous contact keep their positions for the counters.
+          for (const [jid, p] of runPositions(compiled, from)) if (!before.has(jid) && !state.runs[jid]?.on) before.set(jid, p);
+          state = mergeContacts(compiled, state, from);
+        }
         merged = item.m;
         mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
       }
@@ -80,7 +85,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     }
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
-    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, records, cursors, cursorsRead, before, compiled });
+    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, records, cursors, cursorsRead, before });
     if (result === -1 || result === -2) {
       d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
       continue;
@@ -93,7 +98,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
 
 type CommitInput = {
   contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
-  records: JournalRecord[]; cursors: Cursors; cursorsRead: Cursors; before: ContactState | null; compiled: Compiled;
+  records: JournalRecord[]; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
 };
 
 async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
@@ -102,7 +107,7 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
   const m = c.merged || `${c.contact}\u0000none`;
   const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
     k.contact(m), k.alias(m), k.inbox(m), ...handoffs];
-  const stats = statDeltas(c.compiled, c.before, c.records);
+  const stats = statDeltas(c.before, c.records);
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,

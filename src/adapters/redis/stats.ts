@@ -7,21 +7,29 @@ import type { Compiled, ContactState, JournalRecord } from "../../core/index.js"
 /** A counter field and its increment. */
 export type StatDelta = [field: string, delta: number];
 
+/** Where a contact stood in each active run before an evaluation: what the counters need. */
+export type RunPositions = Map<string, { stage: string; since: number; segments: string[] }>;
+
+/** Takes the positions before evaluating (the evaluator changes the state it owns). */
+export function runPositions(c: Compiled, s: ContactState): RunPositions {
+  const out: RunPositions = new Map();
+  for (const [jid, run] of Object.entries(s.runs)) {
+    const j = c.byId.get(jid);
+    if (run.on && j) out.set(jid, { stage: j.stages[run.st]!.id, since: run.sAt, segments: run.sg.slice() });
+  }
+  return out;
+}
+
 /**
- * The counter increments for `records`, given the contact's state before them (to know
- * the stage a contact leaves on exit or converts in).
+ * The counter increments for `records`, given where the contact stood before them (to
+ * know the stage a contact leaves on exit or converts in, and the segments it leaves).
  */
-export function statDeltas(c: Compiled, before: ContactState | null, records: JournalRecord[]): StatDelta[] {
+export function statDeltas(before: RunPositions, records: JournalRecord[]): StatDelta[] {
   const stage = new Map<string, { id: string; since: number }>();
   const segments = new Map<string, Set<string>>();
-  if (before) {
-    for (const [jid, run] of Object.entries(before.runs)) {
-      const j = c.byId.get(jid);
-      if (run.on && j) {
-        stage.set(jid, { id: j.stages[run.st]!.id, since: run.sAt });
-        segments.set(jid, new Set(run.sg));
-      }
-    }
+  for (const [jid, p] of before) {
+    stage.set(jid, { id: p.stage, since: p.since });
+    segments.set(jid, new Set(p.segments));
   }
   const segs = (j: string) => {
     let set = segments.get(j);
