@@ -2,7 +2,7 @@
  * `waymark simulate`: replays NDJSON events on a virtual clock; the journal on stdout, nothing else.
  */
 import { readFile } from "node:fs/promises";
-import { compile, formatProblem, Message, resolveMessage, Simulator, type Resolved } from "../core/index.js";
+import { compile, eventTime, formatProblem, Message, resolveMessage, Simulator, type Resolved } from "../core/index.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
 import { NdjsonWriter } from "./ndjson-writer.js";
 
@@ -31,12 +31,11 @@ export async function readEvents(file: string): Promise<Resolved[]> {
       throw new EventsError(`${file}:${lineNo}: invalid message${where}: ${issue.message}`);
     }
     const m = parsed.data;
-    const stamp = m.timestamp ?? m.originalTimestamp ?? m.receivedAt;
-    let at = stamp !== undefined ? Date.parse(stamp) : last;
+    // With a receipt time the ingest rule applies (sentAt skew correction); without one the
+    // timestamp is taken as it is, and a message without any time follows the previous one.
+    const stamp = m.timestamp ?? m.originalTimestamp;
+    const at = m.receivedAt !== undefined ? eventTime(m, Date.parse(m.receivedAt)) : stamp !== undefined ? Date.parse(stamp) : last;
     if (at === undefined) throw new EventsError(`${file}:${lineNo}: the first message needs a timestamp`);
-    if (m.receivedAt !== undefined && m.sentAt !== undefined && m.timestamp !== undefined) {
-      at = Date.parse(m.receivedAt) - (Date.parse(m.sentAt) - Date.parse(m.timestamp));
-    }
     last = at;
     out.push({ r: resolveMessage(m, at), i: out.length });
   }

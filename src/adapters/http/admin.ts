@@ -4,7 +4,7 @@
  */
 import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { parseState } from "../pipeline/drain.js";
+import { parseState } from "../redis/state.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";

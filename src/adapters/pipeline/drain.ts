@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type JournalRecord } from "../../core/index.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
+import { parseState } from "../redis/state.js";
 import { runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
@@ -19,13 +20,6 @@ export type DrainDeps = {
   compiled: () => Compiled;
   batch: number; journalMax: number; streamMax: number;
 };
-
-/** Parses stored state; the feature map becomes a dictionary object (its keys vary by contact). */
-export function parseState(json: string): ContactState {
-  const s = JSON.parse(json) as ContactState;
-  s.f = Object.assign(Object.create(null) as ContactState["f"], s.f);
-  return s;
-}
 
 /** Wake job options: the id names the contact and the instant, so re-adding is a no-op. */
 export function wakeJob(contact: string, at: number, now: number) {
