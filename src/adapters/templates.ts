@@ -10,14 +10,15 @@ import type { Problem } from "../core/index.js";
 
 /** A template as read from disk. */
 export type Template = {
-  name: string; file: string; kind: "liquid" | "mjml"; subject?: string; body: string; bodyLine: number;
+  name: string; file: string; kind: "liquid" | "mjml"; subject?: string; preheader?: string; body: string; bodyLine: number;
   /** Where the subject's text starts in the file (line, col), for Liquid error positions. */
   subjectAt?: { line: number; col: number };
 };
 
 /** The sandboxed Liquid engine shared by validation and rendering. */
-export function createLiquid(): Liquid {
+export function createLiquid(extra: { outputEscape?: "escape" } = {}): Liquid {
   return new Liquid({
+    ...extra,
     ownPropertyOnly: true,
     strictFilters: true,
     strictVariables: false,
@@ -36,6 +37,7 @@ export function parseTemplate(file: string, text: string): { template?: Template
   const kind = extname(file) === ".mjml" ? "mjml" : "liquid";
   const m = FRONT.exec(text);
   let subject: string | undefined;
+  let preheader: string | undefined;
   let subjectAt: { line: number; col: number } | undefined;
   const problems: Problem[] = [];
   if (m) {
@@ -50,6 +52,7 @@ export function parseTemplate(file: string, text: string): { template?: Template
       for (const pair of doc.contents.items) {
         const k = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
         if (k !== "subject" && k !== "preheader") problems.push({ file, ...startOf(pair.key), message: `unknown front matter key "${k}" (allowed: subject, preheader)` });
+        if (k === "preheader" && isScalar(pair.value) && typeof pair.value.value === "string") preheader = pair.value.value;
         if (k !== "subject") continue;
         const v = pair.value;
         if (!isScalar(v) || typeof v.value !== "string") problems.push({ file, ...startOf(v ?? pair.key), message: "`subject` must be a string" });
@@ -64,7 +67,10 @@ export function parseTemplate(file: string, text: string): { template?: Template
   }
   const body = m ? text.slice(m[0].length) : text;
   const bodyLine = m ? m[0].split("\n").length - (m[0].endsWith("\n") ? 1 : 0) + 1 : 1;
-  return { template: { name, file, kind, ...(subject !== undefined ? { subject, subjectAt } : {}), body, bodyLine }, problems };
+  return {
+    template: { name, file, kind, ...(subject !== undefined ? { subject, subjectAt } : {}), ...(preheader !== undefined ? { preheader } : {}), body, bodyLine },
+    problems,
+  };
 }
 
 /** Checks a template's Liquid (subject and body) and reports syntax errors with positions. */

@@ -1,0 +1,6 @@
+/**
+ * Outbound webhooks following Standard Webhooks: signing, delivery, retry schedules.
+ */
+export { secretBytes, signature, webhookHeaders } from "./sign.js";
+export { DEFAULT_SCHEDULE, parseRetryAfter, parseSchedule, retryDelay } from "./schedule.js";
+export { deliver, webhookBody, type DeliveryResult, type WebhookMessage, type WebhookTarget } from "./deliver.js";
