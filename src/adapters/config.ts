@@ -3,6 +3,7 @@
  * A bad or missing value stops the process with a message naming the variable.
  */
 import { z } from "zod";
+import { DEFAULT_SCHEDULE, parseSchedule } from "./webhooks/schedule.js";
 
 const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
 const int = (def: number) => z.coerce.number().int().positive().default(def);
@@ -31,6 +32,25 @@ export const Config = z.object({
   WAYMARK_LOCK_SECONDS: int(30),
   /** Seconds to finish in-flight work on SIGTERM. */
   WAYMARK_SHUTDOWN_SECONDS: int(10),
+  /** Signs unsubscribe and acknowledgement links; default: a random secret kept in Redis. */
+  WAYMARK_SECRET: z.string().min(32, "use at least 32 characters").optional(),
+  /** Email attempts before a dead letter, and the first retry delay (doubling). */
+  WAYMARK_EMAIL_ATTEMPTS: int(8),
+  WAYMARK_EMAIL_BACKOFF_MS: int(1_000),
+  /** Webhook retry schedule: the delay before each attempt (Standard Webhooks' by default). */
+  WAYMARK_WEBHOOK_RETRIES: z.string().default(DEFAULT_SCHEDULE).transform((s, ctx) => {
+    try {
+      return parseSchedule(s);
+    } catch (e) {
+      ctx.addIssue({ code: "custom", message: (e as Error).message });
+      return z.NEVER;
+    }
+  }),
+  /** Concurrent emails and webhooks per worker process. */
+  WAYMARK_ACTION_CONCURRENCY: int(8),
+  /** Audience changes per `audience.changed` webhook, and the longest a change waits (ms). */
+  WAYMARK_AUDIENCE_BATCH: int(1_000),
+  WAYMARK_AUDIENCE_WAIT_MS: int(5_000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type Config = z.infer<typeof Config>;

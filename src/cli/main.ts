@@ -1,5 +1,5 @@
 /**
- * `waymark`: the command line. validate | simulate | schema.
+ * `waymark`: the command line. validate | simulate | schema | start | api | worker | dlq.
  */
 import { Command, InvalidArgumentError } from "commander";
 import { runSchema } from "./schema.js";
@@ -40,6 +40,22 @@ export function program(): Command {
         process.exit();
       });
   }
+
+  const dlq = p.command("dlq").description("dead letters: effects whose delivery failed for good (REDIS_URL, WAYMARK_PREFIX)");
+  const run = async (cmd: import("./dlq.js").DlqCommand) => {
+    const { runDlq } = await import("./dlq.js");
+    process.exitCode = await runDlq(cmd);
+  };
+  dlq.command("list").description("list dead letters, newest first")
+    .option("--json", "one JSON object per line").option("--name <name>", "only this queue or kind (email, handoff.opened, ...)")
+    .option("--limit <n>", "at most this many", (v: string) => Number.parseInt(v, 10), 100)
+    .action((o: { json?: boolean; name?: string; limit: number }) => run({ action: "list", ...o }));
+  dlq.command("show").description("print one dead letter").argument("<id>").action((id: string) => run({ action: "show", id }));
+  dlq.command("replay").description("queue dead letters again (same effect ids: receivers still de-duplicate)")
+    .argument("[ids...]").option("--all", "every dead letter")
+    .action((ids: string[], o: { all?: boolean }) => run({ action: "replay", ids, ...(o.all ? { all: true } : {}) }));
+  dlq.command("drop").description("delete dead letters without replaying them").argument("<ids...>")
+    .action((ids: string[]) => run({ action: "drop", ids }));
 
   p.command("schema")
     .description("print the JSON Schema of a journey file (or of waymark.yaml) for editors")

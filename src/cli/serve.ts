@@ -4,22 +4,28 @@
  */
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
-import { compile, formatProblem, type Compiled } from "../core/index.js";
+import { compile, formatProblem, type Compiled, type Workspace } from "../core/index.js";
+import { createRuntime } from "../adapters/runtime.js";
+import type { Template } from "../adapters/templates.js";
 import { loadConfig, ConfigError, type Config } from "../adapters/config.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
 import { checkNoEviction, producerConnection, ready, workerConnection } from "../adapters/redis/connection.js";
-import { Engine } from "../adapters/pipeline/engine.js";
 import { findRedis } from "./local-redis.js";
 
 /** Which parts a process runs. */
 export type Role = "start" | "api" | "worker";
 
+/** A deployable journeys folder. */
+export type Loaded = { ok: true; compiled: Compiled; workspace: Workspace; templates: Template[]; ids: string[] };
+
 /** Loads and compiles the journeys folder, or returns the problems. */
-export async function loadJourneys(config: Config, env: Record<string, string | undefined>):
-  Promise<{ ok: true; compiled: Compiled; ids: string[] } | { ok: false; problems: string[] }> {
+export async function loadJourneys(config: Config, env: Record<string, string | undefined>): Promise<Loaded | { ok: false; problems: string[] }> {
   const r = await loadJourneyFolder(config.WAYMARK_JOURNEYS, { env, requireEnv: true });
   if (!r.ok) return { ok: false, problems: r.problems.map(formatProblem) };
-  return { ok: true, compiled: compile(r.definitions), ids: r.definitions.journeys.map((j) => j.journey.id) };
+  return {
+    ok: true, compiled: compile(r.definitions), workspace: r.definitions.workspace, templates: r.templates,
+    ids: r.definitions.journeys.map((j) => j.journey.id),
+  };
 }
 
 /** Runs a process until SIGTERM/SIGINT; returns the exit code. */
@@ -50,11 +56,8 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     workerRedis?.disconnect();
     return 1;
   }
-  const engine = new Engine({
-    redis, ...(workerRedis ? { workerRedis } : {}), prefix: config.WAYMARK_PREFIX, compiled: loaded.compiled, log,
-    concurrency: config.WAYMARK_WORKER_CONCURRENCY, batch: config.WAYMARK_BATCH,
-    journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
-  });
+  const runtime = await createRuntime(config, loaded, log, redis, workerRedis);
+  const { engine, secret } = runtime;
   log.info({ journeys: loaded.ids, redis: redact(config.REDIS_URL), prefix: config.WAYMARK_PREFIX }, "journeys deployed");
 
   // Reloads: local (SIGHUP, admin API) and announced to every other process on Redis.
@@ -63,7 +66,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   const reloadHere = async () => {
     const r = await loadJourneys(config, env);
     if (r.ok) {
-      engine.deploy(r.compiled);
+      runtime.deploy(r);
       log.info({ journeys: r.ids }, "journeys reloaded");
     } else log.error({ problems: r.problems }, "reload failed: the running journeys stay");
     return r;
@@ -80,7 +83,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   let server: Server | undefined;
   if (role !== "worker") {
     const { createApp } = await import("../adapters/http/app.js"); // workers never load express
-    const app = createApp({ config, engine, log, reload });
+    const app = createApp({ config, engine, log, reload, secret });
     server = app.listen(config.PORT);
     await new Promise<void>((r) => server!.once("listening", () => r()));
     log.info({ port: config.PORT }, "API listening");
@@ -93,7 +96,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   log.info("shutting down: finishing in-flight work");
   const ms = config.WAYMARK_SHUTDOWN_SECONDS * 1_000;
   if (server) await new Promise((r) => { server!.close(() => r(undefined)); setTimeout(r, ms).unref(); });
-  await engine.close(ms);
+  await runtime.close(ms);
   sub.disconnect();
   await redis.quit().catch(() => undefined);
   await workerRedis?.quit().catch(() => undefined);

@@ -1,18 +1,16 @@
 // The real Segment client (@segment/analytics-node) talking to a live server: the
 // contract's worked example sent as identify/track/page calls ends in the same journal as
 // `simulate` (up to the few milliseconds of the sentAt skew correction).
-import { readFileSync } from "node:fs";
 import { Analytics } from "@segment/analytics-node";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { JournalRecord } from "../../src/core/index.js";
-import { compileSources, simulate } from "../helpers.js";
+import { exampleDeployable, exampleEvents } from "../example.js";
+import { simulate } from "../helpers.js";
 import { stopRedis } from "../integration/redis.js";
 import { WRITE_KEY, admin, closeAll, get, journalUntil, startServer } from "./server.js";
 
 afterEach(closeAll);
 afterAll(stopRedis);
-
-const example = new URL("../../../shared/spec/example/", import.meta.url);
 
 /** Compares records field by field; ISO timestamps may differ by up to `tolerance` ms. */
 function close(got: unknown, want: unknown, tolerance: number): boolean {
@@ -32,16 +30,13 @@ function close(got: unknown, want: unknown, tolerance: number): boolean {
 
 describe("the Segment client", () => {
   it("sends identify/track/page for the worked example; the journal equals simulate's", async () => {
-    const compiled = compileSources({
-      journeys: { "webinar.yaml": readFileSync(new URL("journeys/webinar.yaml", example), "utf8") },
-      templates: ["webinar-recap", "case-study-nudge"],
-    });
-    const events = readFileSync(new URL("events.ndjson", example), "utf8").split("\n").filter(Boolean)
-      .map((l) => JSON.parse(l) as Record<string, unknown> & { type: string; timestamp: string });
-    const expected = simulate(compiled, events).records;
+    const deployable = await exampleDeployable();
+    const events = exampleEvents();
+    const expected = simulate(deployable.compiled, events).records;
     expect(expected.length).toBeGreaterThan(5);
+    expect(expected.map((r) => r.type)).toContain("email.sent");
 
-    const s = await startServer({ compiled });
+    const s = await startServer(deployable);
     const analytics = new Analytics({ writeKey: WRITE_KEY, host: s.base, path: "/v1/batch", flushAt: 50, flushInterval: 60_000, maxRetries: 0 });
     const failures: unknown[] = [];
     analytics.on("error", (e) => failures.push(e));

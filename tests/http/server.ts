@@ -8,9 +8,11 @@ import type { Server as HttpServer } from "node:http";
 import { Writable } from "node:stream";
 import pino from "pino";
 import type { Redis } from "ioredis";
-import type { Compiled, JournalRecord } from "../../src/core/index.js";
+import type { Compiled, JournalRecord, Workspace } from "../../src/core/index.js";
 import { loadConfig } from "../../src/adapters/config.js";
-import { Engine } from "../../src/adapters/pipeline/engine.js";
+import type { Engine } from "../../src/adapters/pipeline/engine.js";
+import { createRuntime, type Runtime } from "../../src/adapters/runtime.js";
+import type { Template } from "../../src/adapters/templates.js";
 import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
 import { createApp } from "../../src/adapters/http/app.js";
 import type { Reload } from "../../src/adapters/http/admin.js";
@@ -26,6 +28,7 @@ export const ADMIN_TOKEN = "admin-token-0123456789";
 export type TestServer = {
   base: string;
   engine: Engine;
+  runtime: Runtime;
   redis: Redis;
   prefix: string;
   /** Every log line written so far. */
@@ -36,6 +39,8 @@ export type TestServer = {
 /** Options of a test server. */
 export type ServerOptions = {
   compiled: Compiled;
+  workspace?: Workspace;
+  templates?: Template[];
   /** Environment overrides (the defaults set the keys, the token and the prefix). */
   env?: Record<string, string | undefined>;
   /** No worker: messages stay in the inboxes. */
@@ -51,6 +56,7 @@ export async function startServer(o: ServerOptions): Promise<TestServer> {
   const prefix = randomPrefix();
   const config = loadConfig({
     REDIS_URL: url, WAYMARK_PREFIX: prefix, WAYMARK_WRITE_KEYS: `${WRITE_KEY}, ${OTHER_KEY}`, WAYMARK_ADMIN_TOKEN: ADMIN_TOKEN,
+    WAYMARK_WORKER_CONCURRENCY: "4",
     ...o.env,
   });
   const logs: Record<string, unknown>[] = [];
@@ -64,19 +70,20 @@ export async function startServer(o: ServerOptions): Promise<TestServer> {
   const redis = producerConnection(url);
   const workerRedis = o.noWorker ? undefined : workerConnection(url);
   await Promise.all([ready(redis), ...(workerRedis ? [ready(workerRedis)] : [])]);
-  const engine = new Engine({ redis, ...(workerRedis ? { workerRedis } : {}), prefix, compiled: o.compiled, log, concurrency: 4 });
+  const runtime = await createRuntime(config, { compiled: o.compiled, workspace: o.workspace ?? {}, templates: o.templates ?? [] }, log, redis, workerRedis);
+  const { engine, secret } = runtime;
   const reload: Reload = o.reload ? o.reload(engine) : async () => ({ ok: true, journeys: engine.compiled.journeys.map((j) => j.id) });
-  const app = createApp({ config, engine, log, reload });
+  const app = createApp({ config, engine, log, reload, secret });
   const server: HttpServer = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const t: TestServer = {
-    base: `http://127.0.0.1:${port}`, engine, redis, prefix, logs,
+    base: `http://127.0.0.1:${port}`, engine, runtime, redis, prefix, logs,
     async close() {
       await new Promise((r) => server.close(r));
       server.closeAllConnections();
-      await engine.close(2_000);
+      await runtime.close(2_000);
       await cleanup(redis, prefix);
       redis.disconnect();
       workerRedis?.disconnect();

@@ -1,18 +1,21 @@
 // The live engine's journal equals `simulate`'s for the same events: the contract's worked
 // example (events with past timestamps) and a time-based journey with durations of seconds.
-import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { Message, resolveMessage, type Compiled, type JournalRecord } from "../../src/core/index.js";
 import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
-import { Engine } from "../../src/adapters/pipeline/engine.js";
-import { compileJourney, compileSources, simulate } from "../helpers.js";
+import type { Engine } from "../../src/adapters/pipeline/engine.js";
+import { loadConfig } from "../../src/adapters/config.js";
+import { readJournal } from "../../src/adapters/redis/journal.js";
+import { createRuntime, type Deployable, type Runtime } from "../../src/adapters/runtime.js";
+import { exampleDeployable, exampleEvents } from "../example.js";
+import { compileJourney, simulate } from "../helpers.js";
 import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis, until } from "./redis.js";
 
 let redis: Redis;
 let workerRedis: Redis;
 let prefix: string;
-let engines: Engine[] = [];
+let runtimes: Runtime[] = [];
 
 beforeEach(async () => {
   const url = await redisUrl();
@@ -22,18 +25,20 @@ beforeEach(async () => {
   prefix = randomPrefix();
 });
 afterEach(async () => {
-  for (const e of engines) await e.close(2_000);
-  engines = [];
+  for (const r of runtimes) await r.close(2_000);
+  runtimes = [];
   await cleanup(redis, prefix);
   redis.disconnect();
   workerRedis.disconnect();
 });
 afterAll(stopRedis);
 
-function start(compiled: Compiled): Engine {
-  const e = new Engine({ redis, workerRedis, prefix, compiled, log: quietLog, concurrency: 4 });
-  engines.push(e);
-  return e;
+/** A process's engine and action workers (emails go to a log transport: no SMTP_URL). */
+async function start(compiled: Compiled, more: Partial<Deployable> = {}): Promise<Engine> {
+  const config = loadConfig({ REDIS_URL: await redisUrl(), WAYMARK_PREFIX: prefix, WAYMARK_WORKER_CONCURRENCY: "4" });
+  const r = await createRuntime(config, { compiled, workspace: {}, templates: [], ...more }, quietLog, redis, workerRedis);
+  runtimes.push(r);
+  return r.engine;
 }
 
 async function push(e: Engine, messages: object[]): Promise<void> {
@@ -46,20 +51,16 @@ async function push(e: Engine, messages: object[]): Promise<void> {
 }
 
 async function journal(e: Engine, contact: string): Promise<JournalRecord[]> {
-  return (await redis.lrange(e.keys.journal(contact), 0, -1)).map((x) => JSON.parse(x) as JournalRecord);
+  return readJournal(redis, e.keys, contact);
 }
-
-const example = new URL("../../../shared/spec/example/", import.meta.url);
 
 describe("live journal", () => {
   it("equals simulate's for the contract's worked example", async () => {
-    const compiled = compileSources({
-      journeys: { "webinar.yaml": readFileSync(new URL("journeys/webinar.yaml", example), "utf8") },
-      templates: ["webinar-recap", "case-study-nudge"],
-    });
-    const events = readFileSync(new URL("events.ndjson", example), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as object);
-    const expected = simulate(compiled, events).records;
-    const e = start(compiled);
+    const d = await exampleDeployable();
+    const events = exampleEvents();
+    const expected = simulate(d.compiled, events).records;
+    expect(expected.map((r) => r.type)).toContain("email.sent");
+    const e = await start(d.compiled, d);
     await push(e, events);
     const got = await until(async () => {
       const j = await journal(e, "lea");
@@ -94,7 +95,7 @@ triggers:
     ];
     const expected = simulate(compiled, events, at(4_000)).records;
     expect(expected.map((r) => r.type)).toContain("segment.exited");
-    const e = start(compiled);
+    const e = await start(compiled);
     await push(e, [events[0]!]);
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1_500 - Date.now())));
     await push(e, [events[1]!]);
@@ -112,7 +113,7 @@ entry: { event: Go }
 stages: [ { id: a } ]
 triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
 `);
-    const e = start(compiled);
+    const e = await start(compiled);
     const ts = new Date().toISOString();
     const go = { type: "track", userId: "bo", event: "Go", timestamp: ts, messageId: "m-1" };
     const ping = { type: "track", userId: "bo", event: "Ping", timestamp: ts, messageId: "m-2" };
@@ -130,7 +131,7 @@ id: swept
 entry: { event: Go }
 stages: [ { id: a } ]
 `);
-    const e = start(compiled);
+    const e = await start(compiled);
     const item = JSON.stringify({ i: { kind: "event", name: "Go", properties: {}, at: Date.now() }, at: Date.now() });
     // The push half of an enqueue, without the drain job (what a crash in between leaves).
     await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), item, "cy", "0"]);

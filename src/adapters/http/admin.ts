@@ -4,6 +4,8 @@
  */
 import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import { verifyAckToken } from "../actions/secret.js";
+import { readJournal } from "../redis/journal.js";
 import { parseState } from "../redis/state.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
@@ -19,6 +21,8 @@ export type AdminDeps = {
   config: Pick<Config, "WAYMARK_ADMIN_TOKEN">;
   engine: Pick<Engine, "inbox" | "keys" | "redis" | "compiled">;
   reload: Reload;
+  /** Signs hand-off acknowledgement links (`?token=`), which stand in for the admin token. */
+  secret: Buffer;
 };
 
 /** Default and largest page of `GET /v1/contacts/:id/journal`. */
@@ -61,9 +65,9 @@ export function adminRouter(d: AdminDeps): Router {
     if ((await redis().llen(k.journal(id))) === 0) id = await resolve(id);
     const [[, len], [, stored]] = (await redis().multi().llen(k.journal(id)).exists(k.contact(id)).exec()) as [[unknown, number], [unknown, number]];
     if (len === 0 && stored === 0) throw new HttpError(404, `no contact "${req.params.id}"`);
-    const raw = type === undefined ? await redis().lrange(k.journal(id), -limit, -1) : await redis().lrange(k.journal(id), 0, -1);
-    let records = raw.map((x) => JSON.parse(x) as { type: string });
-    if (type !== undefined) records = records.filter((x) => type.includes(x.type)).slice(-limit);
+    let records = await readJournal(redis(), k, id);
+    if (type !== undefined) records = records.filter((x) => type.includes(x.type));
+    records = records.slice(-limit);
     res.json({ id, records });
   });
 
@@ -76,11 +80,18 @@ export function adminRouter(d: AdminDeps): Router {
     res.json({ success: true, contact: userId, team });
   });
 
-  r.post("/handoffs/:id/ack", auth, json, async (req: Request<{ id: string }>, res: Response) => {
+  // A hand-off's own signed link (sent in its webhook) acknowledges it without the admin token.
+  const ackAuth = (req: Request<{ id: string }>, res: Response, next: (e?: unknown) => void) => {
+    const token = req.query["token"];
+    if (typeof token === "string" && verifyAckToken(d.secret, req.params.id, token)) return next();
+    return auth(req, res, next);
+  };
+
+  r.post("/handoffs/:id/ack", ackAuth, json, async (req: Request<{ id: string }>, res: Response) => {
     const b = AckById.safeParse(req.body ?? {});
     if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
     const handoff = req.params.id;
-    const contact = await redis().get(k.handoff(handoff));
+    const contact = await redis().hget(k.handoff(handoff), "contact");
     if (contact === null) throw new HttpError(404, `no hand-off "${handoff}"`);
     const { by, messageId } = b.data;
     await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());

@@ -8,10 +8,12 @@ import { pinoHttp } from "pino-http";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Engine } from "../pipeline/engine.js";
+import { actionsAdminRouter } from "./actions-admin.js";
 import { adminRouter, type Reload } from "./admin.js";
 import { errorHandler, notFound } from "./errors.js";
 import { ingestRouter } from "./ingest.js";
 import { requestId } from "./request-id.js";
+import { unsubscribeRouter } from "./unsubscribe.js";
 
 /** What the app is made of. */
 export type AppDeps = {
@@ -20,10 +22,12 @@ export type AppDeps = {
   log: Logger;
   /** Reloads the journeys folder (`POST /v1/journeys/reload`). */
   reload: Reload;
+  /** The deployment secret (unsubscribe and acknowledgement links). */
+  secret: Buffer;
 };
 
 /** Builds the express app (call `listen` on it, or hand it to `http.createServer`). */
-export function createApp({ config, engine, log, reload }: AppDeps): Express {
+export function createApp({ config, engine, log, reload, secret }: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(pinoHttp({
@@ -37,7 +41,9 @@ export function createApp({ config, engine, log, reload }: AppDeps): Express {
     res.json({ ok: true });
   });
   app.use("/v1", ingestRouter({ config, engine, log }));
-  app.use("/v1", adminRouter({ config, engine, reload }));
+  app.use("/v1", unsubscribeRouter({ engine, secret }));
+  app.use("/v1", adminRouter({ config, engine, reload, secret }));
+  app.use("/v1", actionsAdminRouter({ config, engine }));
 
   app.use(notFound());
   app.use(errorHandler());

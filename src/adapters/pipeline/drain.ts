@@ -7,17 +7,23 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type JournalRecord } from "../../core/index.js";
+import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type Effect, type JournalRecord, type Workspace } from "../../core/index.js";
+import type { Outbox } from "../actions/outbox.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { parseState } from "../redis/state.js";
 import { runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
+import { planCommit, type CommitPlan } from "./commit-plan.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
 /** What a drain needs. */
 export type DrainDeps = {
   redis: Redis; keys: Keys; scripts: Scripts; queue: Queue; log: Logger;
   compiled: () => Compiled;
+  /** The workspace in force (audiences and their endpoints). */
+  workspace: () => Workspace;
+  /** Where committed effects are queued (none: they stay in the outbox for a worker's sweep). */
+  outbox?: Outbox;
   batch: number; journalMax: number; streamMax: number;
 };
 
@@ -47,6 +53,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
     const cursorsRead = { ...cursors };
     const records: JournalRecord[] = [];
+    const effects: Effect[] = [];
     let merged = "";
     let mergedVersion = "";
     let consumed = 0;
@@ -67,6 +74,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
       state = out.state;
       if (out.cursors) cursors = out.cursors;
       records.push(...out.records);
+      effects.push(...out.effects);
       consumed++;
     }
     // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
@@ -76,15 +84,18 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
       state = out.state;
       if (out.cursors) cursors = out.cursors;
       records.push(...out.records);
+      effects.push(...out.effects);
     }
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
-    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, records, cursors, cursorsRead, before });
+    const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now());
+    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before });
     if (result === -1 || result === -2) {
       d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
       continue;
     }
     done += consumed;
+    if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace());
     if (result === 0) return done;
   }
   return done;
@@ -92,25 +103,32 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
 
 type CommitInput = {
   contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
-  records: JournalRecord[]; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
+  plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
 };
 
 async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
   const k = d.keys;
-  const handoffs = c.records.filter((r) => r.type === "handoff.opened").map((r) => k.handoff(r["handoff"] as string));
   const m = c.merged || `${c.contact}\u0000none`;
   const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
-    k.contact(m), k.alias(m), k.inbox(m), ...handoffs];
-  const stats = statDeltas(c.before, c.records);
+    k.contact(m), k.alias(m), k.inbox(m)];
+  const keyIndex = new Map<string, number>();
+  const keyOf = (key: string) => {
+    let i = keyIndex.get(key);
+    if (i === undefined) keyIndex.set(key, (i = keys.push(key)));
+    return i;
+  };
+  const stats = statDeltas(c.before, c.plan.counted);
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
-    id: c.contact, merged: c.merged, now: Date.now(), nr: c.records.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
+    id: c.contact, merged: c.merged, now: Date.now(), nr: c.plan.journal.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
+    nops: c.plan.ops.length,
   };
-  const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.records.map((r) => JSON.stringify(r))];
+  const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.plan.journal];
   for (const [f, delta] of stats) args.push(f, delta);
   for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
   for (const [f, v] of changed) args.push(f, String(v));
+  for (const [cmd, key, ...rest] of c.plan.ops) args.push(cmd, keyOf(key), rest.length, ...rest);
   return d.scripts.commit(keys, args);
 }
 

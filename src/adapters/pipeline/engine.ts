@@ -5,7 +5,9 @@
 import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Compiled } from "../../core/index.js";
+import type { Compiled, Workspace } from "../../core/index.js";
+import { DeadLetters } from "../actions/dead-letters.js";
+import { EMAIL_QUEUE, Outbox, WEBHOOK_QUEUE, type RetryPolicy } from "../actions/outbox.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
@@ -23,6 +25,8 @@ export type EngineOptions = {
   workerRedis?: Redis;
   prefix: string;
   compiled: Compiled;
+  /** Workspace settings (audiences and their endpoints); default none. */
+  workspace?: Workspace;
   log: Logger;
   concurrency?: number;
   batch?: number;
@@ -30,6 +34,11 @@ export type EngineOptions = {
   streamMax?: number;
   /** Job lock duration (ms): a crashed worker's drain is run again after about this long. */
   lockMs?: number;
+  /** Attempts of email and webhook jobs. */
+  retry?: RetryPolicy;
+  /** Audience changes per `audience.changed` webhook, and the longest a change waits (ms). */
+  audienceBatch?: number;
+  audienceWaitMs?: number;
 };
 
 /** A running engine (a producer, and a worker when `workerRedis` is given). */
@@ -39,21 +48,32 @@ export class Engine {
   readonly queue: Queue;
   readonly inbox: Inbox;
   readonly worker: Worker | undefined;
+  readonly outbox: Outbox;
+  readonly deadLetters: DeadLetters;
   /** Wake-up lateness samples (ms), newest last, for the benchmark and metrics. */
   readonly lateness: number[] = [];
   private current: Compiled;
+  private ws: Workspace;
   private sweeper: NodeJS.Timeout | undefined;
+  private audiences: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: EngineOptions) {
     this.keys = new Keys(o.prefix);
     this.scripts = scripts(o.redis);
     this.current = o.compiled;
+    this.ws = o.workspace ?? {};
+    const retry = o.retry ?? { emailAttempts: 8, webhookAttempts: 8 };
+    this.outbox = new Outbox(o.redis, this.keys, retry);
+    this.deadLetters = new DeadLetters(o.redis, this.keys, {
+      [EMAIL_QUEUE]: { queue: this.outbox.email, attempts: retry.emailAttempts },
+      [WEBHOOK_QUEUE]: { queue: this.outbox.webhooks, attempts: retry.webhookAttempts },
+    });
     this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull });
     this.inbox = new Inbox(o.redis, this.keys, this.scripts, this.queue);
     if (o.workerRedis) {
       const deps: DrainDeps = {
         redis: o.redis, keys: this.keys, scripts: this.scripts, queue: this.queue, log: o.log,
-        compiled: () => this.current, batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
+        compiled: () => this.current, workspace: () => this.ws, outbox: this.outbox, batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
       };
       this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(deps, job), {
         connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
@@ -62,6 +82,9 @@ export class Engine {
       this.worker.on("failed", (job, err) => o.log.error({ job: job?.id, err }, "contact job failed"));
       this.sweeper = setInterval(() => void this.sweep().catch((err) => o.log.warn({ err }, "sweep failed")), SWEEP_MS);
       this.sweeper.unref();
+      const every = Math.max(50, Math.min(1_000, Math.floor((o.audienceWaitMs ?? 5_000) / 4)));
+      this.audiences = setInterval(() => void this.batchAudiences().catch((err) => o.log.warn({ err }, "audience batching failed")), every);
+      this.audiences.unref();
     }
   }
 
@@ -73,6 +96,8 @@ export class Engine {
   async sweep(now = Date.now()): Promise<number> {
     const lock = await this.o.redis.set(`${this.keys.base}:sweep`, "1", "PX", SWEEP_MS, "NX");
     if (lock !== "OK") return 0;
+    const queued = await this.outbox.sweep(this.ws, now);
+    if (queued > 0) this.o.log.warn({ effects: queued }, "queued effects left in the outbox");
     const stale = await this.o.redis.zrangebyscore(this.keys.pending, "-inf", now - STALE_MS, "LIMIT", 0, 500);
     if (stale.length > 0) {
       await this.queue.addBulk(stale.map((c) => drainJob(c)));
@@ -92,9 +117,23 @@ export class Engine {
     return this.current;
   }
 
+  /** The workspace in force. */
+  get workspace(): Workspace {
+    return this.ws;
+  }
+
   /** Swaps the deployed journeys (between two drains; a drain uses one set throughout). */
-  deploy(compiled: Compiled): void {
+  deploy(compiled: Compiled, workspace?: Workspace): void {
     this.current = compiled;
+    if (workspace) this.ws = workspace;
+  }
+
+  /** Batches waiting audience changes into `audience.changed` webhooks (one process at a time). */
+  async batchAudiences(now = Date.now()): Promise<number> {
+    const wait = this.o.audienceWaitMs ?? 5_000;
+    const lock = await this.o.redis.set(`${this.keys.base}:audsync`, "1", "PX", Math.max(100, Math.floor(wait / 2)), "NX");
+    if (lock !== "OK") return 0;
+    return this.outbox.batchAudiences(this.ws, this.o.audienceBatch ?? 1_000, wait, now);
   }
 
   private async process(d: DrainDeps, job: Job): Promise<number> {
@@ -114,10 +153,12 @@ export class Engine {
   /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
   async close(ms = 10_000): Promise<void> {
     clearInterval(this.sweeper);
+    clearInterval(this.audiences);
     if (this.worker) {
       await Promise.race([this.worker.close(), new Promise((r) => setTimeout(r, ms))]);
       if (this.worker.isRunning()) await this.worker.close(true);
     }
     await this.queue.close();
+    await this.outbox.close();
   }
 }

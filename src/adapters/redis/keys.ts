@@ -22,8 +22,30 @@ export class Keys {
   alias(id: string): string { return `${this.base}:alias:${id}`; }
   /** Seen message ids (de-duplication window). */
   message(id: string): string { return `${this.base}:mid:${id}`; }
-  /** Hand-off id -> contact. */
+  /** A hand-off (hash: contact, journey, team, owner, status, times). */
   handoff(id: string): string { return `${this.base}:ho:${id}`; }
+  /** Hand-offs by status (`open`, `breached`, `resolved`), scored by when they got there. */
+  handoffs(status: string): string { return `${this.base}:hos:${status}`; }
+  /** Effects committed but not yet queued as jobs (sorted set scored by commit time). */
+  get outbox(): string { return `${this.base}:outbox`; }
+  /** An effect's recorded outcome (guards against recording it twice). */
+  effect(id: string): string { return `${this.base}:fx:${id}`; }
+  /** Members of an audience, scored by expiry (ms; `+inf` for none). */
+  audience(id: string): string { return `${this.base}:aud:${id}`; }
+  /** Audience changes waiting to be synced to the audience's endpoints. */
+  audienceChanges(id: string): string { return `${this.base}:audq:${id}`; }
+  /** Audiences with changes waiting, scored by the oldest change's time. */
+  get audiencesPending(): string { return `${this.base}:audq`; }
+  /** Contacts unsubscribed through a one-click link (checked again at send time). */
+  unsubscribed(contact: string): string { return `${this.base}:unsub:${contact}`; }
+  /** Dead letters: id -> entry JSON. */
+  get deadLetters(): string { return `${this.base}:dlq`; }
+  /** Dead-letter ids scored by when they died. */
+  get deadLetterIndex(): string { return `${this.base}:dlq:at`; }
+  /** Endpoints disabled by a 410 reply: name -> JSON reason. */
+  get disabledEndpoints(): string { return `${this.base}:endpoints:disabled`; }
+  /** The deployment's signing secret (unsubscribe and acknowledgement links). */
+  get secret(): string { return `${this.base}:secret`; }
   /** Global journal stream for dashboards. */
   get stream(): string { return `${this.base}:stream`; }
   /** Counters by journey, record type and stage/segment. */

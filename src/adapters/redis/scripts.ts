@@ -33,10 +33,12 @@ return out
 /**
  * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
- * one key per hand-off opened.
- * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, ns, ncc, ncs }
- * (expected versions as strings, '' = none); ARGV[2]: state JSON; then nr records, ns stat
- * [field, delta] pairs, ncc cursor [field, expected] pairs, ncs cursor [field, value] pairs.
+ * the keys of the extra commands.
+ * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, ns, ncc, ncs, nops }
+ * (expected versions as strings, '' = none); ARGV[2]: state JSON; then nr journal entries
+ * (record JSON; entries starting with `~` are placeholders kept out of the stream), ns stat
+ * [field, delta] pairs, ncc cursor [field, expected] pairs, ncs cursor [field, value] pairs,
+ * then nops extra commands, each as: command, key index, argument count, arguments.
  * Returns -1 on a version conflict, -2 on a cursor conflict, else the inbox length left.
  */
 const COMMIT = `
@@ -62,11 +64,16 @@ end
 for i = 0, h.nr - 1 do
   local r = ARGV[rstart + i]
   redis.call('RPUSH', KEYS[3], r)
-  redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r)
+  if string.sub(r, 1, 1) ~= '~' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
 end
 if h.nr > 0 then redis.call('LTRIM', KEYS[3], -h.jmax, -1) end
 for i = 0, h.ns - 1 do redis.call('HINCRBY', KEYS[5], ARGV[sstart + i * 2], ARGV[sstart + i * 2 + 1]) end
-for i = 12, #KEYS do redis.call('SET', KEYS[i], h.id) end
+a = a + h.ncs * 2
+for i = 1, h.nops do
+  local n = tonumber(ARGV[a + 2])
+  redis.call(ARGV[a], KEYS[tonumber(ARGV[a + 1])], unpack(ARGV, a + 3, a + 2 + n))
+  a = a + 3 + n
+end
 if h.merged ~= '' then
   local moved = redis.call('LRANGE', KEYS[11], 0, -1)
   redis.call('DEL', KEYS[9], KEYS[11])

@@ -1,0 +1,133 @@
+/**
+ * The outbox: effects are written in the same atomic commit as the state that decided
+ * them, then queued as BullMQ jobs whose ids are the effects' stable ids. A crash between
+ * the commit and the queueing leaves them in the outbox, where the sweep finds them; a
+ * second queueing of the same id is ignored by BullMQ, so nothing is lost or doubled.
+ */
+import { randomUUID } from "node:crypto";
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Workspace } from "../../core/index.js";
+import type { Keys } from "../redis/keys.js";
+import type { OutboxEntry } from "../pipeline/commit-plan.js";
+
+/** Queue names of the action workers. */
+export const EMAIL_QUEUE = "email";
+export const WEBHOOK_QUEUE = "webhooks";
+
+/** How long finished action jobs are kept: their ids de-duplicate re-queueing meanwhile. */
+const KEEP_DONE = { age: 24 * 3600, count: 200_000 };
+
+/** Retry settings of the action jobs. */
+export type RetryPolicy = { emailAttempts: number; webhookAttempts: number };
+
+/** A webhook job: one message to one declared endpoint. */
+export type WebhookJob = {
+  kind: "handoff.opened" | "handoff.breached" | "journey.webhook" | "audience.changed";
+  id: string; endpoint: string; effect: OutboxEntry | AudienceBatch;
+};
+
+/** A batch of audience changes for the audience's endpoints. */
+export type AudienceBatch = {
+  kind: "audience.changed"; id: string; audience: string; at: string;
+  changes: { op: "add" | "remove"; contact: string; at: string; expiresAt?: string; reason?: string }[];
+};
+
+type Planned = { queue: Queue; name: string; data: unknown; opts: JobsOptions };
+
+/** The producer side of the action queues. */
+export class Outbox {
+  readonly email: Queue;
+  readonly webhooks: Queue;
+
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly retry: RetryPolicy) {
+    this.email = new Queue(EMAIL_QUEUE, { connection: redis, prefix: keys.bull });
+    this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: keys.bull });
+  }
+
+  /** The jobs of one outbox member (an audience batch makes one per endpoint of its audience). */
+  jobs(member: string, ws: Workspace): Planned[] {
+    const e = JSON.parse(member) as OutboxEntry | AudienceBatch;
+    const webhook = (kind: WebhookJob["kind"], endpoint: string, id: string): Planned => ({
+      queue: this.webhooks, name: kind,
+      data: { kind, id, endpoint, effect: e } satisfies WebhookJob,
+      opts: { jobId: id, attempts: this.retry.webhookAttempts, backoff: { type: "waymark" }, removeOnComplete: KEEP_DONE, removeOnFail: { age: 7 * 86_400 } },
+    });
+    switch (e.kind) {
+      case "email":
+        return [{
+          queue: this.email, name: "email", data: e,
+          opts: { jobId: e.id, attempts: this.retry.emailAttempts, backoff: { type: "waymark" }, removeOnComplete: KEEP_DONE, removeOnFail: { age: 7 * 86_400 } },
+        }];
+      case "audience.changed":
+        return (ws.audiences?.[e.audience]?.endpoints ?? []).map((ep) => webhook("audience.changed", ep, `${e.id}-${ep}`));
+      case "webhook":
+        return [webhook("journey.webhook", e.endpoint, e.id)];
+      case "handoff.opened":
+      case "handoff.breached":
+        return [webhook(e.kind, e.endpoint, e.id)];
+      default:
+        return [];
+    }
+  }
+
+  /** Queues the members' jobs, then takes the members out of the outbox. */
+  async flush(members: string[], ws: Workspace): Promise<void> {
+    if (members.length === 0) return;
+    const planned = members.flatMap((m) => this.jobs(m, ws));
+    for (const q of [this.email, this.webhooks]) {
+      const mine = planned.filter((p) => p.queue === q);
+      if (mine.length > 0) await q.addBulk(mine.map((p) => ({ name: p.name, data: p.data, opts: p.opts })));
+    }
+    await this.redis.zrem(this.keys.outbox, ...members);
+  }
+
+  /** Queues outbox members older than `ageMs` (their committer died before queueing them). */
+  async sweep(ws: Workspace, now = Date.now(), ageMs = 5_000): Promise<number> {
+    const stale = await this.redis.zrangebyscore(this.keys.outbox, "-inf", now - ageMs, "LIMIT", 0, 500);
+    await this.flush(stale, ws);
+    return stale.length;
+  }
+
+  /**
+   * Moves waiting audience changes into outbox batches: an audience's changes go once
+   * `size` are waiting or the oldest has waited `waitMs`. Returns the batches made.
+   */
+  async batchAudiences(ws: Workspace, size: number, waitMs: number, now = Date.now()): Promise<number> {
+    const k = this.keys;
+    const due = new Set(await this.redis.zrangebyscore(k.audiencesPending, "-inf", now - waitMs, "LIMIT", 0, 100));
+    const all = await this.redis.zrange(k.audiencesPending, "0", "99");
+    if (all.length > 0) {
+      const lens = await Promise.all(all.map((a) => this.redis.llen(k.audienceChanges(a))));
+      all.forEach((a, i) => { if (lens[i]! >= size) due.add(a); });
+    }
+    let made = 0;
+    for (const aud of due) {
+      const n = (await this.redis.eval(TAKE, 3, k.audienceChanges(aud), k.audiencesPending, k.outbox,
+        aud, String(size), String(now), `au_${randomUUID().replaceAll("-", "")}`, new Date(now).toISOString())) as number;
+      if (n > 0) made++;
+    }
+    if (made > 0) await this.sweep(ws, now, 0);
+    return made;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.email.close(), this.webhooks.close()]);
+  }
+}
+
+/**
+ * KEYS: the audience's change list, the pending index, the outbox.
+ * ARGV: audience, batch size, now (ms), batch id, now (ISO).
+ * Moves up to `size` changes into one outbox batch, atomically.
+ */
+const TAKE = `
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+if #items == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
+redis.call('LTRIM', KEYS[1], #items, -1)
+local changes = {}
+for i, x in ipairs(items) do changes[i] = cjson.decode(x) end
+redis.call('ZADD', KEYS[3], ARGV[3], cjson.encode({ kind = 'audience.changed', id = ARGV[4], audience = ARGV[1], at = ARGV[5], changes = changes }))
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+return #items
+`;

@@ -1,0 +1,185 @@
+/**
+ * The action workers: email (SMTP) and webhooks (hand-offs, journey webhooks, audience
+ * syncs). Jobs carry the effects' stable ids; outcomes are recorded once; what fails for
+ * good becomes a dead letter. Retries use BullMQ's backoff with our own schedules.
+ */
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { parseDuration, type JournalRecord } from "../../core/index.js";
+import type { Engine } from "../pipeline/engine.js";
+import type { OutboxEntry } from "../pipeline/commit-plan.js";
+import { recordOutcome, type Outcome } from "../redis/journal.js";
+import { parseState } from "../redis/state.js";
+import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
+import { deliver, retryDelay } from "../webhooks/index.js";
+import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
+import { buildPayload } from "./payloads.js";
+
+/** A failure worth another attempt (after `retryAfterMs` when the receiver asked for it). */
+export class RetryLater extends Error {
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+    this.name = "RetryLater";
+  }
+}
+
+/** Settings of the action workers. */
+export type ActionOptions = {
+  engine: Engine;
+  workerRedis: Redis;
+  log: Logger;
+  mailer: Mailer;
+  renderer: () => TemplateRenderer;
+  publicUrl: string;
+  secret: Buffer;
+  /** First email retry delay (doubling, at most an hour); the attempts are the jobs' own. */
+  emailBackoffMs: number;
+  /** Webhook retry schedule: the delay before each attempt (ms). */
+  webhookSchedule: number[];
+  journalMax: number;
+  streamMax: number;
+  concurrency: number;
+  lockMs: number;
+};
+
+type EmailEntry = Extract<OutboxEntry, { kind: "email" }> & { replay?: number };
+
+/** Email and webhook workers, and the dead letters they leave. */
+export class ActionWorkers {
+  readonly email: Worker;
+  readonly webhooks: Worker;
+
+  constructor(private readonly o: ActionOptions) {
+    const e = o.engine;
+    const common = {
+      connection: o.workerRedis, prefix: e.keys.bull, concurrency: o.concurrency,
+      lockDuration: o.lockMs, stalledInterval: o.lockMs, maxStalledCount: 1_000,
+    };
+    this.email = new Worker(EMAIL_QUEUE, (job: Job) => this.sendEmail(job), {
+      ...common, settings: { backoffStrategy: (made: number) => emailDelay(o.emailBackoffMs, made) },
+    });
+    this.webhooks = new Worker(WEBHOOK_QUEUE, (job: Job) => this.sendWebhook(job), {
+      ...common,
+      settings: {
+        backoffStrategy: (made: number, _t?: string, err?: Error) =>
+          retryDelay(o.webhookSchedule, made, err instanceof RetryLater ? err.retryAfterMs : undefined) ?? 0,
+      },
+    });
+    for (const w of [this.email, this.webhooks]) {
+      w.on("failed", (job, err) => o.log.warn({ job: job?.id, queue: w.name, err: err.message }, "action attempt failed"));
+      w.on("error", (err) => o.log.error({ err }, "action worker error"));
+    }
+  }
+
+  private outcome(effect: string, record: JournalRecord, outcome: Outcome) {
+    return recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax });
+  }
+
+  private async sendEmail(job: Job): Promise<string> {
+    const { engine, log } = this.o;
+    const k = engine.keys;
+    const r = engine.redis;
+    const e = job.data as EmailEntry;
+    const prev = await r.get(k.effect(e.id));
+    if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
+    const current = (await r.get(k.alias(e.contact))) ?? e.contact;
+    const [[, unsub], [, stored]] = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current))
+      .hget(k.contact(current), "s").exec()) as [[unknown, number], [unknown, string | null]];
+    const traits = stored ? parseState(stored).traits : {};
+    const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
+    // Consent is checked again at send time: an unsubscribe after the decision wins.
+    if (unsub > 0 || traits["unsubscribed"] === true) {
+      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");
+      return "suppressed";
+    }
+    const ws = engine.workspace;
+    const from = ws.email?.from ?? "Waymark <no-reply@waymark.local>";
+    const unsubscribe = unsubscribeUrl(this.o.publicUrl, unsubscribeToken(this.o.secret, e.contact));
+    let rendered;
+    try {
+      rendered = await this.o.renderer().render(e.template, {
+        contact: { id: e.contact, traits }, event: e.event, journey: { id: e.journey, stage: e.stage }, unsubscribe_url: unsubscribe,
+      }, e.subject);
+    } catch (err) {
+      return this.giveUp(job, "template", (err as Error).message, { ...base, type: "email.failed", reason: "template" }, e.contact);
+    }
+    const mail = mailOptions({
+      effectId: e.id, from, ...(ws.email?.replyTo ? { replyTo: ws.email.replyTo } : {}), to: e.to, subject: rendered.subject,
+      html: rendered.html, text: rendered.text, unsubscribeUrl: unsubscribe, contact: e.contact, journey: e.journey, template: e.template,
+    }, domainOf(from));
+    try {
+      await this.o.mailer.send(mail);
+    } catch (err) {
+      const c = classifySmtpError(err);
+      if (!c.permanent && !lastAttempt(job)) throw new RetryLater(c.message);
+      const reason = c.permanent ? "rejected" : "retries-exhausted";
+      return this.giveUp(job, reason, c.message, { ...base, type: "email.failed", reason, ...(c.code ? { code: c.code } : {}) }, e.contact);
+    }
+    await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent");
+    log.debug({ effect: e.id, to: e.to }, "email sent");
+    return "sent";
+  }
+
+  private async sendWebhook(job: Job): Promise<string> {
+    const { engine } = this.o;
+    const d = job.data as WebhookJob & { body?: Record<string, unknown>; replay?: number };
+    const ws = engine.workspace;
+    const ep = ws.endpoints?.[d.endpoint];
+    const contact = "contact" in d.effect ? d.effect.contact : undefined;
+    const failed = contact === undefined ? null : {
+      at: d.effect.at, contact, journey: (d.effect as { journey: string }).journey, type: "webhook.failed", endpoint: d.endpoint, webhook: d.kind,
+    };
+    if (!ep) return this.giveUp(job, "unknown-endpoint", `endpoint "${d.endpoint}" is not declared in waymark.yaml`, failed, contact, d.endpoint);
+    const disabled = await engine.redis.hget(engine.keys.disabledEndpoints, d.endpoint);
+    if (disabled !== null) return this.giveUp(job, "endpoint-disabled", `endpoint "${d.endpoint}" is disabled (it answered 410 Gone)`, failed, contact, d.endpoint);
+    let body = d.body;
+    if (!body) {
+      body = await buildPayload({ redis: engine.redis, keys: engine.keys, compiled: engine.compiled, workspace: ws, publicUrl: this.o.publicUrl, secret: this.o.secret }, d);
+      await job.updateData({ ...d, body });
+    }
+    const timeoutMs = (ep.timeout ? parseDuration(ep.timeout) : null) ?? 10_000;
+    const res = await deliver(
+      { name: d.endpoint, url: ep.url, secret: ep.secret, ...(ep.headers ? { headers: ep.headers } : {}), timeoutMs },
+      { id: d.id, type: d.kind, timestamp: new Date(d.effect.at), data: body },
+    );
+    if (res.ok) return `delivered ${res.status}`;
+    if (res.disable) {
+      await engine.redis.hset(engine.keys.disabledEndpoints, d.endpoint, JSON.stringify({ at: new Date().toISOString(), status: res.status, error: res.error }));
+      this.o.log.error({ endpoint: d.endpoint }, "endpoint answered 410 Gone: disabled until re-enabled");
+      return this.giveUp(job, "endpoint-disabled", res.error, failed, contact, d.endpoint);
+    }
+    if (res.retryable && !lastAttempt(job)) throw new RetryLater(res.error, res.retryAfterMs);
+    return this.giveUp(job, res.retryable ? "retries-exhausted" : "rejected", res.error, failed, contact, d.endpoint);
+  }
+
+  /** Gives a job up: a dead letter, and a failure record in the contact's journal. */
+  private async giveUp(job: Job, reason: string, error: string, record: JournalRecord | null, contact?: string, endpoint?: string): Promise<string> {
+    await this.o.engine.deadLetters.add({
+      id: String(job.id).replace(/-r\d+$/, ""), queue: job.queueName, name: job.name, data: job.data as Record<string, unknown>, error, reason,
+      attempts: job.attemptsMade + 1, ...(contact ? { contact } : {}), ...(endpoint ? { endpoint } : {}),
+    });
+    const effect = (job.data as { id: string }).id;
+    if (record) await this.outcome(effect, { ...record, error }, "failed");
+    this.o.log.error({ job: job.id, reason, error }, "action dead-lettered");
+    return `dead: ${reason}`;
+  }
+
+  /** Stops taking jobs; waits up to `ms` for the running ones. */
+  async close(ms = 10_000): Promise<void> {
+    await Promise.all([this.email, this.webhooks].map(async (w) => {
+      await Promise.race([w.close(), new Promise((r) => setTimeout(r, ms))]);
+      if (w.isRunning()) await w.close(true);
+    }));
+  }
+}
+
+function lastAttempt(job: Job): boolean {
+  return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+}
+
+/** Exponential email backoff from `base` ms, at most an hour, with ±10% jitter. */
+export function emailDelay(base: number, attemptsMade: number): number {
+  const d = Math.min(3_600_000, base * 2 ** Math.max(0, attemptsMade - 1));
+  return Math.round(d * (0.9 + Math.random() * 0.2));
+}

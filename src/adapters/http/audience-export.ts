@@ -1,0 +1,54 @@
+/**
+ * Streams an audience's current members (not expired) as JSON or CSV, in pages, so a large
+ * audience never sits in memory: contact id, email (from the contact's traits), expiry.
+ */
+import type { Response } from "express";
+import type { Redis } from "ioredis";
+import type { Keys } from "../redis/keys.js";
+
+const PAGE = 1_000;
+
+/** One member row. */
+export type AudienceMember = { contact: string; email: string | null; expiresAt: string | null };
+
+/** Quotes a CSV field when needed (RFC 4180), and defuses spreadsheet formulas. */
+export function csvField(v: string | null): string {
+  if (v === null) return "";
+  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/** Writes the audience to `res` (JSON `{ audience, name, members, size }`, or CSV). */
+export async function streamAudience(redis: Redis, k: Keys, a: { id: string; name: string; csv: boolean; now: number }, res: Response): Promise<void> {
+  res.status(200);
+  if (a.csv) {
+    res.type("text/csv; charset=utf-8").setHeader("Content-Disposition", `attachment; filename="${a.id}.csv"`);
+    res.write("contact,email,expiresAt\r\n");
+  } else {
+    res.type("application/json").write(`{"audience":${JSON.stringify(a.id)},"name":${JSON.stringify(a.name)},"members":[`);
+  }
+  let size = 0;
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await redis.zrangebyscore(k.audience(a.id), `(${a.now}`, "+inf", "WITHSCORES", "LIMIT", offset, PAGE);
+    if (page.length === 0) break;
+    const ids: string[] = [];
+    const scores: string[] = [];
+    for (let i = 0; i < page.length; i += 2) { ids.push(page[i]!); scores.push(page[i + 1]!); }
+    const pipe = redis.pipeline();
+    for (const id of ids) pipe.hget(k.contact(id), "s");
+    const states = (await pipe.exec()) ?? [];
+    const rows = ids.map((contact, i): AudienceMember => {
+      const s = states[i]?.[1];
+      const email = typeof s === "string" ? (JSON.parse(s) as { traits?: { email?: unknown } }).traits?.email : undefined;
+      const exp = scores[i] === "inf" ? null : new Date(Number(scores[i])).toISOString();
+      return { contact, email: typeof email === "string" ? email : null, expiresAt: exp };
+    });
+    const chunk = a.csv
+      ? rows.map((m) => `${csvField(m.contact)},${csvField(m.email)},${csvField(m.expiresAt)}\r\n`).join("")
+      : rows.map((m, i) => `${size + i === 0 ? "" : ","}${JSON.stringify(m)}`).join("");
+    size += rows.length;
+    if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));
+    if (page.length < PAGE * 2) break;
+  }
+  res.end(a.csv ? "" : `],"size":${size}}`);
+}

@@ -1,0 +1,102 @@
+/**
+ * What a commit writes besides the state: journal entries, the read models kept as records
+ * happen (hand-offs by status, audience members and their pending syncs) and the effects
+ * to queue (the outbox). Built in memory from an evaluation's records and effects, then
+ * applied by the commit script in the same atomic step as the state.
+ */
+import type { Effect, JournalRecord, Workspace } from "../../core/index.js";
+import type { Keys } from "../redis/keys.js";
+
+/** One extra Redis command of a commit: command, key, arguments. */
+export type CommitOp = [command: string, key: string, ...args: (string | number)[]];
+
+/** An effect waiting in the outbox; emails carry the record to write once sent. */
+export type OutboxEntry = Effect & { rec?: JournalRecord };
+
+/** What a commit writes for an evaluation's records and effects. */
+export type CommitPlan = {
+  /** Journal entries in evaluation order: record JSON, or `~<effect id>` for a send not yet confirmed. */
+  journal: string[];
+  /** Records that count now (stream and counters): all but the unconfirmed sends. */
+  counted: JournalRecord[];
+  ops: CommitOp[];
+  /** Outbox members (effect JSON), to be queued as jobs once committed. */
+  outbox: string[];
+};
+
+/** Record types written by a worker once the outside world confirmed them. */
+export const CONFIRMED_LATER = new Set(["email.sent"]);
+
+/** Far-future score of audience members without a TTL. */
+const NEVER = "+inf";
+
+/** Plans the commit of `records` and `effects` at `now`. */
+export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], effects: Effect[], now: number): CommitPlan {
+  const journal: string[] = [];
+  const counted: JournalRecord[] = [];
+  const ops: CommitOp[] = [];
+  const withheld = new Map<string, JournalRecord>();
+  for (const r of records) {
+    if (CONFIRMED_LATER.has(r.type) && typeof r["effect"] === "string") {
+      journal.push(`~${r["effect"]}`);
+      withheld.set(r["effect"], r);
+    } else {
+      journal.push(JSON.stringify(r));
+      counted.push(r);
+    }
+    handoffOps(k, r, ops);
+    audienceOps(k, ws, r, now, ops);
+  }
+  const outbox: string[] = [];
+  for (const e of effects) {
+    if (e.kind === "audience") continue; // synced from the audience change lists
+    const rec = withheld.get(e.id);
+    outbox.push(JSON.stringify(rec ? { ...e, rec } : e));
+  }
+  for (const m of outbox) ops.push(["ZADD", k.outbox, now, m]);
+  return { journal, counted, ops, outbox };
+}
+
+const ms = (iso: unknown) => (typeof iso === "string" ? Date.parse(iso) : NaN);
+
+/** Hand-offs by status: a hash per hand-off and one sorted set per status. */
+function handoffOps(k: Keys, r: JournalRecord, ops: CommitOp[]): void {
+  if (!r.type.startsWith("handoff.")) return;
+  const id = r["handoff"] as string;
+  const key = k.handoff(id);
+  const at = ms(r.at);
+  switch (r.type) {
+    case "handoff.opened":
+      ops.push(["HSET", key, "id", id, "contact", r.contact, "journey", r.journey ?? "", "team", r["team"] as string,
+        "owner", (r["owner"] as string | undefined) ?? "", "trigger", (r["trigger"] as string | undefined) ?? "",
+        "openedAt", r.at, "dueAt", r["dueAt"] as string, "status", "open"]);
+      ops.push(["ZADD", k.handoffs("open"), at, id]);
+      break;
+    case "handoff.breached":
+      ops.push(["HSET", key, "status", "breached", "breachedAt", r.at]);
+      ops.push(["ZREM", k.handoffs("open"), id]);
+      ops.push(["ZADD", k.handoffs("breached"), at, id]);
+      break;
+    case "handoff.resolved":
+      ops.push(["HSET", key, "status", "resolved", "resolvedAt", r.at, "by", (r["by"] as string | undefined) ?? ""]);
+      ops.push(["ZREM", k.handoffs("open"), id]);
+      ops.push(["ZREM", k.handoffs("breached"), id]);
+      ops.push(["ZADD", k.handoffs("resolved"), at, id]);
+      break;
+  }
+}
+
+/** Audience members (scored by expiry) and the changes waiting to be synced to endpoints. */
+function audienceOps(k: Keys, ws: Workspace, r: JournalRecord, now: number, ops: CommitOp[]): void {
+  if (r.type !== "audience.added" && r.type !== "audience.removed") return;
+  const aud = r["audience"] as string;
+  const added = r.type === "audience.added";
+  const expires = added && typeof r["expiresAt"] === "string" ? ms(r["expiresAt"]) : NEVER;
+  if (added) ops.push(["ZADD", k.audience(aud), expires, r.contact]);
+  else ops.push(["ZREM", k.audience(aud), r.contact]);
+  if ((ws.audiences?.[aud]?.endpoints ?? []).length === 0) return;
+  const change = { op: added ? "add" : "remove", contact: r.contact, at: r.at,
+    ...(added && expires !== NEVER ? { expiresAt: r["expiresAt"] } : {}), ...(r["reason"] ? { reason: r["reason"] } : {}) };
+  ops.push(["RPUSH", k.audienceChanges(aud), JSON.stringify(change)]);
+  ops.push(["ZADD", k.audiencesPending, "NX", now, aud]);
+}

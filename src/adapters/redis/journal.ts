@@ -1,0 +1,60 @@
+/**
+ * Reading and completing contact journals. A send the outside world has not confirmed yet
+ * sits in the journal as a `~<effect id>` placeholder at its evaluation position; the
+ * action worker replaces it with the outcome record (sent, suppressed, failed).
+ */
+import type { Redis } from "ioredis";
+import type { JournalRecord } from "../../core/index.js";
+import type { Keys } from "./keys.js";
+
+/** Parses journal entries, leaving out placeholders of unconfirmed sends. */
+export function parseJournal(entries: string[]): JournalRecord[] {
+  const out: JournalRecord[] = [];
+  for (const e of entries) if (e.charCodeAt(0) !== 126 /* ~ */) out.push(JSON.parse(e) as JournalRecord);
+  return out;
+}
+
+/** A contact's journal (oldest first), at most the newest `limit` records. */
+export async function readJournal(redis: Redis, keys: Keys, contact: string, limit?: number): Promise<JournalRecord[]> {
+  const records = parseJournal(await redis.lrange(keys.journal(contact), 0, -1));
+  return limit === undefined ? records : records.slice(-limit);
+}
+
+/**
+ * KEYS: journal, stream, stats, effect outcome key.
+ * ARGV: placeholder, record JSON, outcome, outcome ttl (s), journal max, stream max, then
+ * [stat field, delta] pairs.
+ * Writes an effect's outcome once: a later outcome is written only over a failure (a
+ * dead letter replayed). The record takes its placeholder's place, else is appended.
+ * Returns 1 when written, 0 when this outcome was recorded already.
+ */
+const OUTCOME = `
+local prev = redis.call('GET', KEYS[4])
+if prev and (prev ~= 'failed' or ARGV[3] == 'failed') then return 0 end
+redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
+local pos = redis.call('LPOS', KEYS[1], ARGV[1])
+if pos then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
+  redis.call('RPUSH', KEYS[1], ARGV[2])
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[5]), -1)
+end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'r', ARGV[2])
+for i = 7, #ARGV, 2 do redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1]) end
+return 1
+`;
+
+/** What an effect came to. */
+export type Outcome = "sent" | "suppressed" | "failed";
+
+/** How long an effect's outcome is remembered (de-duplicates redeliveries). */
+export const OUTCOME_TTL_SECONDS = 30 * 86_400;
+
+/** Records an effect's outcome in its contact's journal, the stream and the counters. */
+export async function recordOutcome(
+  redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number },
+): Promise<boolean> {
+  const r = o.record;
+  const stats = r.journey ? [`j|${r.journey}|${r.type}`, "1"] : [];
+  const n = await redis.eval(OUTCOME, 4, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
+    `~${o.effect}`, JSON.stringify(r), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), ...stats);
+  return n === 1;
+}

@@ -1,0 +1,136 @@
+/**
+ * Email end to end: ingest -> journey -> email job -> a real SMTP server. Headers
+ * (Message-ID from the effect id, RFC 8058 one-click unsubscribe), rendering, the
+ * unsubscribe flow, consent re-checked at send time, retries and permanent failures.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { ActionWorkers } from "../../src/adapters/actions/workers.js";
+import { createMailer, TemplateRenderer } from "../../src/adapters/email/index.js";
+import { Engine } from "../../src/adapters/pipeline/engine.js";
+import { workerConnection, ready } from "../../src/adapters/redis/connection.js";
+import { quietLog, until } from "../integration/redis.js";
+import { rawHeader } from "./receivers.js";
+import { actionServer, identify, pathOf, track, type ActionServer } from "./actions.js";
+import { closeAll, get, journalUntil, ofType } from "./server.js";
+
+let a: ActionServer | undefined;
+afterEach(async () => {
+  await closeAll();
+  await a?.close();
+  a = undefined;
+});
+
+describe("email", () => {
+  it("renders the template and sends it with a stable Message-ID and one-click unsubscribe headers", async () => {
+    a = await actionServer();
+    await a.send(identify("u1", { email: "u1@example.com", firstName: "Ada <b>" }), track("u1", "Signed Up"));
+    const j = await journalUntil(a.s, "u1", (x) => ofType(x, "email.sent").length === 1);
+    const sent = ofType(j, "email.sent")[0]!;
+    await until(async () => a!.smtp.to("u1@example.com").length === 1);
+    const got = a.smtp.to("u1@example.com")[0]!;
+    const { mail } = got;
+    expect(mail.subject).toBe("Welcome, Ada <b>");
+    expect(mail.from?.text).toContain("hello@tests.example");
+    expect(mail.replyTo?.text).toContain("team@tests.example");
+    expect(mail.messageId).toBe(`<${sent["effect"] as string}@tests.example>`);
+    expect(mail.html).toContain("Hi Ada &lt;b&gt;");
+    expect(mail.html).toContain("stage new");
+    expect(mail.text).toContain("Hi Ada <b>");
+    const lu = rawHeader(got, "List-Unsubscribe")!;
+    expect(lu).toMatch(/^<https:\/\/waymark\.tests\.example\/v1\/unsubscribe\/[^>]+>$/);
+    expect(rawHeader(got, "List-Unsubscribe-Post")).toBe("List-Unsubscribe=One-Click");
+    // The record is the simulator's (same fields), written once the server accepted it.
+    expect(sent).toMatchObject({ type: "email.sent", journey: "onboarding", template: "welcome", contact: "u1" });
+    const stats = await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent");
+    expect(stats).toBe("1");
+  });
+
+  it("one-click unsubscribe: GET only confirms, POST unsubscribes at once; later sends are suppressed", async () => {
+    a = await actionServer();
+    await a.send(identify("u2", { email: "u2@example.com" }), track("u2", "Signed Up"));
+    await until(async () => a!.smtp.to("u2@example.com").length === 1);
+    const link = rawHeader(a.smtp.to("u2@example.com")[0]!, "List-Unsubscribe")!.slice(1, -1);
+    const url = `${a.s.base}${pathOf(link)}`;
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<form method=\"post\"");
+    expect(await a.s.redis.exists(a.s.engine.keys.unsubscribed("u2"))).toBe(0);
+    // A forged token (another contact's id with this mac) is refused.
+    const [, mac] = pathOf(link).split("/").pop()!.split(".");
+    const forged = await fetch(`${a.s.base}/v1/unsubscribe/${Buffer.from("u1").toString("base64url")}.${mac}`, { method: "POST" });
+    expect(forged.status).toBe(404);
+    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" });
+    expect(res.status).toBe(200);
+    const contact = await until(async () => {
+      const c = await get(`${a!.s.base}/v1/contacts/u2`);
+      return (c.body["traits"] as Record<string, unknown>)["unsubscribed"] === true ? c : undefined;
+    });
+    expect(contact!.status).toBe(200);
+    await a.send(track("u2", "Newsletter Due"));
+    const j = await journalUntil(a.s, "u2", (x) => ofType(x, "email.suppressed").length === 1);
+    expect(ofType(j, "email.suppressed")[0]).toMatchObject({ reason: "unsubscribed", template: "welcome" });
+    expect(a.smtp.to("u2@example.com")).toHaveLength(1);
+  });
+
+  it("re-checks consent at send time: an email queued before the unsubscribe is never sent", async () => {
+    a = await actionServer({ noWorker: true });
+    const k = a.s.engine.keys;
+    // Drains run (the decision is made and the email queued), but no email worker yet.
+    const workerRedis = workerConnection(process.env["REDIS_URL"] ?? "redis://127.0.0.1:6379");
+    await ready(workerRedis);
+    const drains = new Engine({ redis: a.s.redis, workerRedis, prefix: a.s.prefix, compiled: a.s.engine.compiled, workspace: a.s.engine.workspace, log: quietLog });
+    try {
+      await a.send(identify("u3", { email: "u3@example.com" }), track("u3", "Signed Up"));
+      await until(async () => (await a!.s.engine.outbox.email.getJobCounts("waiting"))["waiting"] === 1);
+      const res = await fetch(`${a.s.base}/v1/unsubscribe/${(await unsubscribeToken(a, "u3"))}`, { method: "POST", body: "List-Unsubscribe=One-Click", headers: { "content-type": "application/x-www-form-urlencoded" } });
+      expect(res.status).toBe(200);
+      const mailer = createMailer(`smtp://127.0.0.1:${a.smtp.port}`);
+      const workers = new ActionWorkers({
+        engine: drains, workerRedis, log: quietLog, mailer, renderer: () => new TemplateRenderer([]), publicUrl: "https://x.example",
+        secret: a.s.runtime.secret, emailBackoffMs: 100, webhookSchedule: [0], journalMax: 1000, streamMax: 1000, concurrency: 2, lockMs: 30_000,
+      });
+      try {
+        const j = await journalUntil(a.s, "u3", (x) => ofType(x, "email.suppressed").length === 1);
+        expect(ofType(j, "email.suppressed")[0]).toMatchObject({ reason: "unsubscribed", template: "welcome" });
+        expect(ofType(j, "email.sent")).toHaveLength(0);
+        expect(a.smtp.received).toHaveLength(0);
+      } finally {
+        await workers.close(1_000);
+        mailer.close();
+      }
+    } finally {
+      await drains.close(1_000);
+      workerRedis.disconnect();
+    }
+  });
+
+  it("retries 4xx replies with backoff and records email.sent once accepted", async () => {
+    a = await actionServer();
+    let refusals = 2;
+    a.smtp.reject = (rcpt) => (rcpt === "u4@example.com" && refusals-- > 0 ? 451 : null);
+    await a.send(identify("u4", { email: "u4@example.com" }), track("u4", "Signed Up"));
+    const j = await journalUntil(a.s, "u4", (x) => ofType(x, "email.sent").length === 1);
+    expect(a.smtp.refused.filter((r) => r.rcpt === "u4@example.com")).toHaveLength(2);
+    expect(a.smtp.to("u4@example.com")).toHaveLength(1);
+    expect(ofType(j, "email.failed")).toHaveLength(0);
+  });
+
+  it("a permanent 5xx records email.failed without retrying, and leaves a dead letter", async () => {
+    a = await actionServer();
+    a.smtp.reject = (rcpt) => (rcpt === "u5@example.com" ? 550 : null);
+    await a.send(identify("u5", { email: "u5@example.com" }), track("u5", "Signed Up"));
+    const j = await journalUntil(a.s, "u5", (x) => ofType(x, "email.failed").length === 1);
+    expect(ofType(j, "email.failed")[0]).toMatchObject({ reason: "rejected", code: 550, template: "welcome" });
+    expect(ofType(j, "email.sent")).toHaveLength(0);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.smtp.refused.filter((r) => r.rcpt === "u5@example.com")).toHaveLength(1);
+    const dlq = await get(`${a.s.base}/v1/dlq`);
+    expect((dlq.body["items"] as { name: string; reason: string; contact: string }[])[0]).toMatchObject({ name: "email", reason: "rejected", contact: "u5" });
+  });
+});
+
+/** The unsubscribe token of a contact, as the email worker would put it in a link. */
+async function unsubscribeToken(a: ActionServer, contact: string): Promise<string> {
+  const { unsubscribeToken: token } = await import("../../src/adapters/email/index.js");
+  return token(a.s.runtime.secret, contact);
+}

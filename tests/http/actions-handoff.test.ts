@@ -1,0 +1,117 @@
+/**
+ * Hand-offs and audiences end to end: Standard Webhooks signatures verified with the
+ * `standardwebhooks` package, round-robin owners, the SLA breach at its instant with
+ * `onBreach`, acknowledgement by signed link, listings by status, audience membership
+ * with TTL (JSON and CSV) and batched `audience.changed` webhooks.
+ */
+import { createHash } from "node:crypto";
+import { afterEach, describe, expect, it } from "vitest";
+import { Webhook } from "standardwebhooks";
+import { until } from "../integration/redis.js";
+import { actionServer, identify, pathOf, track, type ActionServer } from "./actions.js";
+import { admin, closeAll, get, journalUntil, ofType } from "./server.js";
+
+let a: ActionServer | undefined;
+afterEach(async () => {
+  await closeAll();
+  await a?.close();
+  a = undefined;
+});
+
+type Body = { type: string; timestamp: string; data: Record<string, unknown> };
+const body = (h: { body: string }) => JSON.parse(h.body) as Body;
+
+describe("hand-offs", () => {
+  it("sends a signed handoff.opened with the contact's context, round-robin owners, and breaches at the SLA", async () => {
+    a = await actionServer();
+    await a.send(
+      identify("p1", { email: "p1@example.com", company: "Acme" }), track("p1", "Signed Up"), track("p1", "Demo Requested"),
+      identify("p2", { email: "p2@example.com" }), track("p2", "Signed Up"), track("p2", "Demo Requested"),
+    );
+    await until(async () => a!.hooks.of("/crm", "handoff.opened").length === 2);
+    const wh = new Webhook(a.secret);
+    const opened = a.hooks.of("/crm", "handoff.opened").map((h) => {
+      wh.verify(h.body, h.headers); // throws on a bad signature
+      expect(h.headers["x-team"]).toBe("sales");
+      return { h, b: body(h) };
+    });
+    expect(() => new Webhook(`whsec_${Buffer.from("another secret!").toString("base64")}`).verify(opened[0]!.h.body, opened[0]!.h.headers)).toThrow();
+    const p1 = opened.find((o) => (o.b.data["contact"] as { id: string }).id === "p1")!;
+    expect(p1.b.data).toMatchObject({
+      journey: "onboarding", team: "sales", stage: "demo", contact: { id: "p1", traits: { company: "Acme" } },
+    });
+    expect(p1.h.headers["webhook-id"]).toMatch(/^fx_/);
+    expect(Array.isArray(p1.b.data["journal"])).toBe(true);
+    expect(typeof p1.b.data["dueAt"]).toBe("string");
+    expect(opened.map((o) => o.b.data["owner"]).sort()).toEqual(["ana", "ben"]);
+
+    // Acknowledge p1 through its signed link (no admin token); p2 breaches after 2 s.
+    const ack = await fetch(`${a.s.base}${pathOf(p1.b.data["ackUrl"] as string)}`, { method: "POST" });
+    expect(ack.status).toBe(200);
+    const forged = await fetch(`${a.s.base}/v1/handoffs/${p1.b.data["handoff"] as string}/ack?token=nope`, { method: "POST" });
+    expect(forged.status).toBe(401);
+    await journalUntil(a.s, "p1", (j) => ofType(j, "handoff.resolved").length === 1);
+    const j2 = await journalUntil(a.s, "p2", (j) => ofType(j, "handoff.breached").length === 1, 10_000);
+    const opened2 = ofType(j2, "handoff.opened")[0]!;
+    expect(Date.parse(ofType(j2, "handoff.breached")[0]!.at)).toBe(Date.parse(opened2["dueAt"] as string));
+    await until(async () => a!.hooks.of("/crm", "handoff.breached").length === 1 && a!.hooks.of("/manager", "journey.webhook").length === 1);
+    const esc = body(a.hooks.of("/manager", "journey.webhook")[0]!);
+    expect(esc.data).toMatchObject({ journey: "onboarding", payload: { escalate: true }, contact: { id: "p2" } });
+
+    const open = await get(`${a.s.base}/v1/handoffs?status=open`);
+    const breached = await get(`${a.s.base}/v1/handoffs?status=breached`);
+    const resolved = await get(`${a.s.base}/v1/handoffs?status=resolved`);
+    expect(open.body["handoffs"]).toEqual([]);
+    expect((breached.body["handoffs"] as { contact: string }[]).map((h) => h.contact)).toEqual(["p2"]);
+    expect((resolved.body["handoffs"] as { contact: string; resolvedBy: string }[])).toMatchObject([{ contact: "p1", resolvedBy: "ack" }]);
+    const bad = await get(`${a.s.base}/v1/handoffs?status=lost`);
+    expect(bad.status).toBe(400);
+  });
+
+  it("resolves by the resolvedBy event and by the team acknowledgement", async () => {
+    a = await actionServer();
+    await a.send(track("p3", "Signed Up"), track("p3", "Demo Requested"), track("p4", "Signed Up"), track("p4", "Demo Requested"));
+    await journalUntil(a.s, "p4", (j) => ofType(j, "handoff.opened").length === 1);
+    await a.send(track("p3", "Lead Contacted"));
+    const r = await fetch(`${a.s.base}/v1/handoffs/ack`, { method: "POST", headers: { ...admin, "content-type": "application/json" }, body: JSON.stringify({ userId: "p4", team: "sales" }) });
+    expect(r.status).toBe(200);
+    expect(ofType(await journalUntil(a.s, "p3", (j) => ofType(j, "handoff.resolved").length === 1), "handoff.resolved")[0]).toMatchObject({ by: "event" });
+    expect(ofType(await journalUntil(a.s, "p4", (j) => ofType(j, "handoff.resolved").length === 1), "handoff.resolved")[0]).toMatchObject({ by: "ack" });
+  });
+});
+
+describe("audiences", () => {
+  it("keeps members with their TTL, lists them as JSON and CSV, and batches audience.changed webhooks", async () => {
+    a = await actionServer();
+    await a.send(
+      identify("m1", { email: "M1@Example.com" }), track("m1", "Signed Up"), track("m1", "Demo Requested"),
+      identify("m2", { email: "m2@example.com" }), track("m2", "Signed Up"), track("m2", "Demo Requested"),
+    );
+    const members = await until(async () => {
+      const r = await get(`${a!.s.base}/v1/audiences/demo-requesters`);
+      return (r.body["size"] as number) === 2 ? r.body : undefined;
+    });
+    expect(members!["name"]).toBe("Prospects who asked for a demo");
+    const m1 = (members!["members"] as { contact: string; email: string; expiresAt: string }[]).find((m) => m.contact === "m1")!;
+    expect(m1.email).toBe("M1@Example.com");
+    expect(Date.parse(m1.expiresAt)).toBeGreaterThan(Date.now());
+    const csv = await fetch(`${a.s.base}/v1/audiences/demo-requesters`, { headers: { ...admin, accept: "text/csv" } });
+    expect(csv.headers.get("content-type")).toMatch(/^text\/csv/);
+    const lines = (await csv.text()).trim().split("\r\n");
+    expect(lines[0]).toBe("contact,email,expiresAt");
+    expect(lines.slice(1).map((l) => l.split(",")[0]).sort()).toEqual(["m1", "m2"]);
+    expect((await get(`${a.s.base}/v1/audiences/nobody`)).status).toBe(404);
+
+    // The sync: one batch with both additions (the wait is 200 ms), then removals at the TTL.
+    await until(async () => a!.hooks.of("/ads", "audience.changed").length >= 1);
+    const wh = new Webhook(a.secret);
+    const first = a.hooks.of("/ads", "audience.changed")[0]!;
+    wh.verify(first.body, first.headers);
+    const added = a.hooks.of("/ads", "audience.changed").flatMap((h) => body(h).data["added"] as { contact: string; emailSha256?: string }[]);
+    expect(added.map((x) => x.contact).sort()).toEqual(["m1", "m2"]);
+    expect(added.find((x) => x.contact === "m1")!.emailSha256).toBe(createHash("sha256").update("m1@example.com").digest("hex"));
+    await until(async () => a!.hooks.of("/ads", "audience.changed").flatMap((h) => body(h).data["removed"] as unknown[]).length === 2, 10_000);
+    const after = await get(`${a.s.base}/v1/audiences/demo-requesters`);
+    expect(after.body["size"]).toBe(0);
+  });
+});
