@@ -43,6 +43,7 @@ const sink = new SMTPServer({
     });
   },
 });
+sink.on("error", () => undefined); // a killed worker's connection resets: expected here
 await new Promise((r) => sink.listen(0, "127.0.0.1", r));
 const smtpUrl = `smtp://127.0.0.1:${sink.server.address().port}`;
 
@@ -54,6 +55,7 @@ const redis = new Redis(url, { maxRetriesPerRequest: 3 });
 const producer = new Engine({ redis, prefix, compiled: compile(folder.definitions), workspace: folder.definitions.workspace, log });
 
 const procs = new Set();
+process.on("exit", () => { for (const w of procs) w.kill("SIGKILL"); });
 function worker() {
   const w = spawn(process.execPath, ["bin/waymark.js", "worker"], {
     env: { ...process.env, ...env, REDIS_URL: url, WAYMARK_PREFIX: prefix, WAYMARK_JOURNEYS: DIR, SMTP_URL: smtpUrl, LOG_LEVEL: "fatal",

@@ -52,6 +52,7 @@ export class SmtpSink {
   }
 
   async start(): Promise<string> {
+    this.server.on("error", () => undefined); // a client that drops its connection is not the sink's failure
     await new Promise<void>((r) => this.server.listen(0, "127.0.0.1", () => r()));
     this.port = ((this.server as unknown as { server: Server }).server.address() as AddressInfo).port;
     return `smtp://127.0.0.1:${this.port}`;
