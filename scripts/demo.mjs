@@ -96,6 +96,10 @@ Where to look (admin token ${ADMIN}):
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/journeys
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/contacts/u1
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/contacts/u1/journal
+  curl -H 'Authorization: Bearer ${ADMIN}' '${base}/v1/handoffs?status=breached'
+  curl -H 'Authorization: Bearer ${ADMIN}' -H 'Accept: text/csv' ${base}/v1/audiences/cart-abandoners
+  WAYMARK_PREFIX=${PREFIX} REDIS_URL=${redisUrl} npx waymark dlq list   # webhooks to the example endpoints (no such hosts) end here after their retries
+  ${process.env.SMTP_URL ? `emails went to ${process.env.SMTP_URL}` : "emails were rendered and logged, not sent: set SMTP_URL (docker compose's mailpit: smtp://127.0.0.1:1025) to send them"}
   engine log: ${logFile}; Redis keys under {${PREFIX}} at ${redisUrl}
   the same journeys on the virtual clock, no Redis: npm run demo:simulate`);
 if (opt.exit || !tty) stop();

@@ -123,8 +123,14 @@ describe("waymark validate on valid folders", () => {
   });
 
   it("accepts a folder using every reference kind; secrets come from the environment", async () => {
-    const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "a", ADS_SECRET: "b" });
+    const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "whsec_c2VjcmV0LW9uZQ==", ADS_SECRET: "c2VjcmV0LXR3bw==" });
     expect(r).toEqual({ code: 0, stdout: "ok: 1 journeys (trial-to-paid), 3 triggers, 1 templates, 2 endpoints\n", stderr: "" });
+  });
+
+  it("refuses a secret that is not Standard Webhooks' whsec_ + base64, at the secret's position", async () => {
+    const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "not a secret!", ADS_SECRET: "c2VjcmV0LXR3bw==" });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^tests\/fixtures\/valid\/full\/waymark\.yaml:9:13: the secret must be whsec_ followed by base64/);
   });
 
   it("warns on stderr (with positions) about unset secrets, without failing", async () => {

@@ -56,10 +56,10 @@ export class ActionWorkers {
       connection: o.workerRedis, prefix: e.keys.bull, concurrency: o.concurrency,
       lockDuration: o.lockMs, stalledInterval: o.lockMs, maxStalledCount: 1_000,
     };
-    this.email = new Worker(EMAIL_QUEUE, (job: Job) => this.sendEmail(job), {
+    this.email = new Worker(EMAIL_QUEUE, (job: Job) => this.guard(job, () => this.sendEmail(job)), {
       ...common, settings: { backoffStrategy: (made: number) => emailDelay(o.emailBackoffMs, made) },
     });
-    this.webhooks = new Worker(WEBHOOK_QUEUE, (job: Job) => this.sendWebhook(job), {
+    this.webhooks = new Worker(WEBHOOK_QUEUE, (job: Job) => this.guard(job, () => this.sendWebhook(job)), {
       ...common,
       settings: {
         backoffStrategy: (made: number, _t?: string, err?: Error) =>
@@ -69,6 +69,18 @@ export class ActionWorkers {
     for (const w of [this.email, this.webhooks]) {
       w.on("failed", (job, err) => o.log.warn({ job: job?.id, queue: w.name, err: err.message }, "action attempt failed"));
       w.on("error", (err) => o.log.error({ err }, "action worker error"));
+    }
+  }
+
+  /** An unexpected error (a bug, Redis away) is retried like any failure; on the last attempt it becomes a dead letter. */
+  private async guard(job: Job, run: () => Promise<string>): Promise<string> {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof RetryLater || !lastAttempt(job)) throw err;
+      const d = job.data as { contact?: string; endpoint?: string; effect?: { contact?: string } };
+      const contact = d.contact ?? d.effect?.contact;
+      return this.giveUp(job, "error", (err as Error).message, null, contact, d.endpoint);
     }
   }
 
