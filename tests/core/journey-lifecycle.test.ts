@@ -208,7 +208,7 @@ id: d
 entry: { event: Demo }
 stages: [ { id: a } ]
 triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sales, sla: 60s } } ] } ]
-`, { workspace: "endpoints: { crm: { url: 'https://crm', secret: '\${S}' } }", env: { S: "x" } });
+`, { workspace: "endpoints: { crm: { url: 'https://crm', secret: '\${S}' } }", env: { S: "whsec_c2VjcmV0" } });
     const first = [anon("anon-4", "Demo", 0), identify("u", 10, {}, "anon-4")];
     const id = simulate(d, first).records.find((r) => r.type === "handoff.opened")!["handoff"];
     const { records } = simulate(d, [...first, { type: "ack", handoff: id, timestamp: iso(20) }], iso(500));

@@ -27,6 +27,9 @@ export type CommitPlan = {
 /** Record types written by a worker once the outside world confirmed them. */
 export const CONFIRMED_LATER = new Set(["email.sent"]);
 
+/** How long resolved hand-offs stay listed (seconds). */
+const RESOLVED_KEPT_S = 30 * 86_400;
+
 /** Far-future score of audience members without a TTL. */
 const NEVER = "+inf";
 
@@ -82,6 +85,9 @@ function handoffOps(k: Keys, r: JournalRecord, ops: CommitOp[]): void {
       ops.push(["ZREM", k.handoffs("open"), id]);
       ops.push(["ZREM", k.handoffs("breached"), id]);
       ops.push(["ZADD", k.handoffs("resolved"), at, id]);
+      // Resolved hand-offs are listed for 30 days, then forgotten.
+      ops.push(["EXPIRE", key, RESOLVED_KEPT_S]);
+      ops.push(["ZREMRANGEBYSCORE", k.handoffs("resolved"), "-inf", at - RESOLVED_KEPT_S * 1_000]);
       break;
   }
 }
