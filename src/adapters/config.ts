@@ -51,6 +51,8 @@ export const Config = z.object({
   /** Audience changes per `audience.changed` webhook, and the longest a change waits (ms). */
   WAYMARK_AUDIENCE_BATCH: int(1_000),
   WAYMARK_AUDIENCE_WAIT_MS: int(5_000),
+  /** `waymark worker` serves /healthz, /readyz and /metrics on this port when set. */
+  WAYMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type Config = z.infer<typeof Config>;

@@ -10,6 +10,7 @@ import { ActionWorkers } from "./actions/workers.js";
 import { deploymentSecret } from "./actions/secret.js";
 import type { Config } from "./config.js";
 import { createMailer, TemplateRenderer } from "./email/index.js";
+import { Metrics } from "./metrics.js";
 import { Engine } from "./pipeline/engine.js";
 import type { Template } from "./templates.js";
 
@@ -21,6 +22,7 @@ export type Runtime = {
   engine: Engine;
   actions: ActionWorkers | undefined;
   secret: Buffer;
+  metrics: Metrics;
   /** Swaps the journeys, workspace and templates in force. */
   deploy(d: Deployable): void;
   close(ms: number): Promise<void>;
@@ -28,13 +30,16 @@ export type Runtime = {
 
 /** Builds the parts; workers run only when `workerRedis` is given. */
 export async function createRuntime(config: Config, d: Deployable, log: Logger, redis: Redis, workerRedis?: Redis): Promise<Runtime> {
+  const metrics = new Metrics();
   const engine = new Engine({
+    metrics,
     redis, ...(workerRedis ? { workerRedis } : {}), prefix: config.WAYMARK_PREFIX, compiled: d.compiled, workspace: d.workspace, log,
     concurrency: config.WAYMARK_WORKER_CONCURRENCY, batch: config.WAYMARK_BATCH,
     journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
     retry: { emailAttempts: config.WAYMARK_EMAIL_ATTEMPTS, webhookAttempts: config.WAYMARK_WEBHOOK_RETRIES.length },
     audienceBatch: config.WAYMARK_AUDIENCE_BATCH, audienceWaitMs: config.WAYMARK_AUDIENCE_WAIT_MS,
   });
+  metrics.watch(redis, engine.keys, [engine.queue, engine.outbox.email, engine.outbox.webhooks]);
   const secret = await deploymentSecret(redis, engine.keys, config.WAYMARK_SECRET);
   let renderer = new TemplateRenderer(d.templates);
   const mailer = createMailer(config.SMTP_URL);
@@ -46,11 +51,11 @@ export async function createRuntime(config: Config, d: Deployable, log: Logger, 
       publicUrl: config.WAYMARK_PUBLIC_URL ?? `http://localhost:${config.PORT}`,
       emailBackoffMs: config.WAYMARK_EMAIL_BACKOFF_MS, webhookSchedule: config.WAYMARK_WEBHOOK_RETRIES,
       journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX,
-      concurrency: config.WAYMARK_ACTION_CONCURRENCY, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
+      concurrency: config.WAYMARK_ACTION_CONCURRENCY, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000, metrics,
     });
   }
   return {
-    engine, actions, secret,
+    engine, actions, secret, metrics,
     deploy(next) {
       engine.deploy(next.compiled, next.workspace);
       renderer = new TemplateRenderer(next.templates);

@@ -6,6 +6,7 @@ import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
 import { compile, formatProblem, type Compiled, type Workspace } from "../core/index.js";
 import { createRuntime } from "../adapters/runtime.js";
+import { probeServer } from "../adapters/probes.js";
 import type { Template } from "../adapters/templates.js";
 import { loadConfig, ConfigError, type Config } from "../adapters/config.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
@@ -57,7 +58,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     return 1;
   }
   const runtime = await createRuntime(config, loaded, log, redis, workerRedis);
-  const { engine, secret } = runtime;
+  const { engine, secret, metrics } = runtime;
   log.info({ journeys: loaded.ids, redis: redact(config.REDIS_URL), prefix: config.WAYMARK_PREFIX }, "journeys deployed");
 
   // Reloads: local (SIGHUP, admin API) and announced to every other process on Redis.
@@ -83,10 +84,13 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   let server: Server | undefined;
   if (role !== "worker") {
     const { createApp } = await import("../adapters/http/app.js"); // workers never load express
-    const app = createApp({ config, engine, log, reload, secret });
+    const app = createApp({ config, engine, log, reload, secret, metrics });
     server = app.listen(config.PORT);
     await new Promise<void>((r) => server!.once("listening", () => r()));
     log.info({ port: config.PORT }, "API listening");
+  } else if (config.WAYMARK_METRICS_PORT !== undefined) {
+    server = await probeServer({ metrics, redis, journeys: () => engine.compiled.journeys.length }, config.WAYMARK_METRICS_PORT);
+    log.info({ port: config.WAYMARK_METRICS_PORT }, "probes listening (/healthz, /readyz, /metrics)");
   }
 
   await new Promise<void>((r) => {

@@ -71,9 +71,9 @@ export async function startServer(o: ServerOptions): Promise<TestServer> {
   const workerRedis = o.noWorker ? undefined : workerConnection(url);
   await Promise.all([ready(redis), ...(workerRedis ? [ready(workerRedis)] : [])]);
   const runtime = await createRuntime(config, { compiled: o.compiled, workspace: o.workspace ?? {}, templates: o.templates ?? [] }, log, redis, workerRedis);
-  const { engine, secret } = runtime;
+  const { engine, secret, metrics } = runtime;
   const reload: Reload = o.reload ? o.reload(engine) : async () => ({ ok: true, journeys: engine.compiled.journeys.map((j) => j.id) });
-  const app = createApp({ config, engine, log, reload, secret });
+  const app = createApp({ config, engine, log, reload, secret, metrics });
   const server: HttpServer = await new Promise((resolve) => {
     const s = app.listen(0, "127.0.0.1", () => resolve(s));
   });

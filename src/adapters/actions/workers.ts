@@ -15,6 +15,7 @@ import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribe
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
 import { buildPayload } from "./payloads.js";
+import type { Metrics } from "../metrics.js";
 
 /** A failure worth another attempt (after `retryAfterMs` when the receiver asked for it). */
 export class RetryLater extends Error {
@@ -41,6 +42,7 @@ export type ActionOptions = {
   streamMax: number;
   concurrency: number;
   lockMs: number;
+  metrics?: Metrics;
 };
 
 type EmailEntry = Extract<OutboxEntry, { kind: "email" }> & { replay?: number };
@@ -103,6 +105,7 @@ export class ActionWorkers {
     // Consent is checked again at send time: an unsubscribe after the decision wins.
     if (unsub > 0 || traits["unsubscribed"] === true) {
       await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");
+      this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
     }
     const ws = engine.workspace;
@@ -124,11 +127,15 @@ export class ActionWorkers {
       await this.o.mailer.send(mail);
     } catch (err) {
       const c = classifySmtpError(err);
-      if (!c.permanent && !lastAttempt(job)) throw new RetryLater(c.message);
+      if (!c.permanent && !lastAttempt(job)) {
+        this.o.metrics?.emails.inc({ outcome: "retried" });
+        throw new RetryLater(c.message);
+      }
       const reason = c.permanent ? "rejected" : "retries-exhausted";
       return this.giveUp(job, reason, c.message, { ...base, type: "email.failed", reason, ...(c.code ? { code: c.code } : {}) }, e.contact);
     }
     await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent");
+    this.o.metrics?.emails.inc({ outcome: "sent" });
     log.debug({ effect: e.id, to: e.to }, "email sent");
     return "sent";
   }
@@ -155,13 +162,21 @@ export class ActionWorkers {
       { name: d.endpoint, url: ep.url, secret: ep.secret, ...(ep.headers ? { headers: ep.headers } : {}), timeoutMs },
       { id: d.id, type: d.kind, timestamp: new Date(d.effect.at), data: body },
     );
-    if (res.ok) return `delivered ${res.status}`;
+    const count = (outcome: string) => this.o.metrics?.webhooks.inc({ kind: d.kind, outcome });
+    if (res.ok) {
+      count("delivered");
+      return `delivered ${res.status}`;
+    }
     if (res.disable) {
       await engine.redis.hset(engine.keys.disabledEndpoints, d.endpoint, JSON.stringify({ at: new Date().toISOString(), status: res.status, error: res.error }));
       this.o.log.error({ endpoint: d.endpoint }, "endpoint answered 410 Gone: disabled until re-enabled");
+      count("disabled");
       return this.giveUp(job, "endpoint-disabled", res.error, failed, contact, d.endpoint);
     }
-    if (res.retryable && !lastAttempt(job)) throw new RetryLater(res.error, res.retryAfterMs);
+    if (res.retryable && !lastAttempt(job)) {
+      count("retried");
+      throw new RetryLater(res.error, res.retryAfterMs);
+    }
     return this.giveUp(job, res.retryable ? "retries-exhausted" : "rejected", res.error, failed, contact, d.endpoint);
   }
 
@@ -171,6 +186,8 @@ export class ActionWorkers {
       id: String(job.id).replace(/-r\d+$/, ""), queue: job.queueName, name: job.name, data: job.data as Record<string, unknown>, error, reason,
       attempts: job.attemptsMade + 1, ...(contact ? { contact } : {}), ...(endpoint ? { endpoint } : {}),
     });
+    if (job.queueName === EMAIL_QUEUE) this.o.metrics?.emails.inc({ outcome: "failed" });
+    else this.o.metrics?.webhooks.inc({ kind: job.name, outcome: "failed" });
     const effect = (job.data as { id: string }).id;
     if (record) await this.outcome(effect, { ...record, error }, "failed");
     this.o.log.error({ job: job.id, reason, error }, "action dead-lettered");

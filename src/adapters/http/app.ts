@@ -12,6 +12,8 @@ import { actionsAdminRouter } from "./actions-admin.js";
 import { adminRouter, type Reload } from "./admin.js";
 import { errorHandler, notFound } from "./errors.js";
 import { ingestRouter } from "./ingest.js";
+import type { Metrics } from "../metrics.js";
+import { readiness } from "../probes.js";
 import { requestId } from "./request-id.js";
 import { unsubscribeRouter } from "./unsubscribe.js";
 
@@ -24,23 +26,32 @@ export type AppDeps = {
   reload: Reload;
   /** The deployment secret (unsubscribe and acknowledgement links). */
   secret: Buffer;
+  metrics: Metrics;
 };
 
 /** Builds the express app (call `listen` on it, or hand it to `http.createServer`). */
-export function createApp({ config, engine, log, reload, secret }: AppDeps): Express {
+export function createApp({ config, engine, log, reload, secret, metrics }: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.use(pinoHttp({
     logger: log,
     genReqId: requestId,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-    autoLogging: { ignore: (req) => req.url === "/healthz" },
+    autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
   }));
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });
   });
-  app.use("/v1", ingestRouter({ config, engine, log }));
+  const probes = { metrics, redis: engine.redis, journeys: () => engine.compiled.journeys.length };
+  app.get("/readyz", async (_req, res) => {
+    const r = await readiness(probes);
+    res.status(r.ready ? 200 : 503).json(r);
+  });
+  app.get("/metrics", async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.use("/v1", ingestRouter({ config, engine, log, metrics }));
   app.use("/v1", unsubscribeRouter({ engine, secret }));
   app.use("/v1", adminRouter({ config, engine, reload, secret }));
   app.use("/v1", actionsAdminRouter({ config, engine }));

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { Push } from "../pipeline/inbox.js";
+import type { Metrics } from "../metrics.js";
 import { basicUser, isOneOf } from "./auth.js";
 import { backpressure } from "./backpressure.js";
 import { HttpError, sendInvalid } from "./errors.js";
@@ -19,6 +20,7 @@ export type IngestDeps = {
   config: Pick<Config, "WAYMARK_WRITE_KEYS" | "WAYMARK_MAX_BACKLOG">;
   engine: Pick<Engine, "inbox">;
   log: Logger;
+  metrics?: Metrics;
 };
 
 /** Per-request state kept in `res.locals`. */
@@ -64,10 +66,12 @@ export function ingestRouter(d: IngestDeps): Router {
     r.post(`/${type}`, stamp, headerKey, json(MESSAGE_LIMIT), bodyKey, pressure, async (req: Request, res: Response) => {
       const out = singleMessage(req.body, type, (res.locals as Locals).receivedAt);
       if (!out.ok) {
+        d.metrics?.ingested.inc({ route: type, outcome: "invalid" });
         sendInvalid(res, "invalid message", out.issues);
         return;
       }
-      await d.engine.inbox.push([out.push], Date.now());
+      const [result] = await d.engine.inbox.push([out.push], Date.now());
+      d.metrics?.ingested.inc({ route: type, outcome: result! });
       res.json({ success: true });
     });
   }
@@ -79,6 +83,12 @@ export function ingestRouter(d: IngestDeps): Router {
       return;
     }
     const results = await push(d.engine, out.pushes);
+    if (d.metrics) {
+      const dup = results.filter((x) => x === "duplicate").length;
+      d.metrics.ingested.inc({ route: "batch", outcome: "accepted" }, results.length - dup);
+      d.metrics.ingested.inc({ route: "batch", outcome: "duplicate" }, dup);
+      d.metrics.ingested.inc({ route: "batch", outcome: "invalid" }, out.problems.length);
+    }
     if (out.problems.length === 0) {
       res.json({ success: true });
       return;

@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type Effect, type JournalRecord, type Workspace } from "../../core/index.js";
 import type { Outbox } from "../actions/outbox.js";
+import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { parseState } from "../redis/state.js";
@@ -24,6 +25,7 @@ export type DrainDeps = {
   workspace: () => Workspace;
   /** Where committed effects are queued (none: they stay in the outbox for a worker's sweep). */
   outbox?: Outbox;
+  metrics?: Metrics;
   batch: number; journalMax: number; streamMax: number;
 };
 
@@ -46,6 +48,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     if (typeof alias === "string") return done + (await forward(d, contact, alias));
     const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
     if (items.length === 0) return done;
+    const started = performance.now();
     const compiled = d.compiled();
     let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
     const before = runPositions(compiled, state);
@@ -95,6 +98,8 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
       continue;
     }
     done += consumed;
+    d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
+    d.metrics?.evaluated.inc(consumed);
     if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace());
     if (result === 0) return done;
   }

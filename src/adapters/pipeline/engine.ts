@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { Compiled, Workspace } from "../../core/index.js";
 import { DeadLetters } from "../actions/dead-letters.js";
 import { EMAIL_QUEUE, Outbox, WEBHOOK_QUEUE, type RetryPolicy } from "../actions/outbox.js";
+import type { Metrics } from "../metrics.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
@@ -39,6 +40,8 @@ export type EngineOptions = {
   /** Audience changes per `audience.changed` webhook, and the longest a change waits (ms). */
   audienceBatch?: number;
   audienceWaitMs?: number;
+  /** Where evaluation latency and timer lateness are observed. */
+  metrics?: Metrics;
 };
 
 /** A running engine (a producer, and a worker when `workerRedis` is given). */
@@ -73,7 +76,7 @@ export class Engine {
     if (o.workerRedis) {
       const deps: DrainDeps = {
         redis: o.redis, keys: this.keys, scripts: this.scripts, queue: this.queue, log: o.log,
-        compiled: () => this.current, workspace: () => this.ws, outbox: this.outbox, batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
+        compiled: () => this.current, workspace: () => this.ws, outbox: this.outbox, ...(o.metrics ? { metrics: o.metrics } : {}), batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
       };
       this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(deps, job), {
         connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
@@ -141,6 +144,7 @@ export class Engine {
     if (job.name === "wake") {
       const now = Date.now();
       this.lateness.push(now - data.at!);
+      this.o.metrics?.lateness.observe(Math.max(0, now - data.at!) / 1_000);
       if (this.lateness.length > 100_000) this.lateness.splice(0, 50_000);
       // The wake joins the contact's inbox (behind anything already there) and this job
       // drains it at once, rather than queueing a second job.
