@@ -59,6 +59,8 @@ describe("webhook delivery", () => {
     expect(a.hooks.of("/crm")).toHaveLength(1); // the second was never attempted
     const items = (await get(`${a.s.base}/v1/dlq`)).body["items"] as { id: string; reason: string; contact: string }[];
     expect(items.map((d) => d.reason)).toEqual(["endpoint-disabled", "endpoint-disabled"]);
+    expect((await get(`${a.s.base}/v1/dlq?name=email`)).body["total"]).toBe(0);
+    expect((await get(`${a.s.base}/v1/dlq?name=journey.webhook&limit=1`)).body).toMatchObject({ total: 2, items: [{ contact: "w4" }] });
     expect(ofType(await journalUntil(a.s, "w4", (j) => ofType(j, "webhook.failed").length === 1), "webhook.failed")[0]).toMatchObject({ endpoint: "crm" });
 
     gone = false;

@@ -40,13 +40,17 @@ export class DeadLetters {
 
   /** Newest first; optionally only one queue or job name. */
   async list(o: { limit?: number; offset?: number; name?: string } = {}): Promise<{ total: number; items: DeadLetter[] }> {
-    const total = await this.redis.zcard(this.keys.deadLetterIndex);
-    const ids = await this.redis.zrevrange(this.keys.deadLetterIndex, 0, -1);
-    const all = ids.length ? await this.redis.hmget(this.keys.deadLetters, ...ids) : [];
-    let items = all.filter((x): x is string => x !== null).map((x) => JSON.parse(x) as DeadLetter);
-    if (o.name) items = items.filter((d) => d.name === o.name || d.queue === o.name);
     const offset = o.offset ?? 0;
-    return { total: o.name ? items.length : total, items: items.slice(offset, offset + (o.limit ?? 100)) };
+    const limit = o.limit ?? 100;
+    const read = async (ids: string[]) => (ids.length ? await this.redis.hmget(this.keys.deadLetters, ...ids) : [])
+      .filter((x): x is string => x !== null).map((x) => JSON.parse(x) as DeadLetter);
+    if (!o.name) {
+      const [total, ids] = await Promise.all([this.redis.zcard(this.keys.deadLetterIndex), this.redis.zrevrange(this.keys.deadLetterIndex, offset, offset + limit - 1)]);
+      return { total, items: await read(ids) };
+    }
+    // Filtered: every dead letter is read (they are few; ops replay or drop them).
+    const items = (await read(await this.redis.zrevrange(this.keys.deadLetterIndex, 0, -1))).filter((d) => d.name === o.name || d.queue === o.name);
+    return { total: items.length, items: items.slice(offset, offset + limit) };
   }
 
   async get(id: string): Promise<DeadLetter | null> {
