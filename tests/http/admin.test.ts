@@ -175,8 +175,10 @@ describe("journeys", () => {
       records: { "journey.entered": 3, "goal.reached": 1, "journey.exited": 1, "handoff.opened": 2 },
     });
     // ann and cat stayed two seconds in "new" (Signed Up, then two clicks a second apart).
-    const [newStage] = (leads as { stages: { avgMsInStage: number }[] }).stages;
+    const [newStage] = (leads as { stages: { avgMsInStage: number; medianMsInStage: number }[] }).stages;
     expect(newStage!.avgMsInStage).toBe(2_000);
+    // The median comes from buckets 2^(1/4) wide: 2 s falls in [2,000, 2,378) ms, reported at its middle.
+    expect(newStage!.medianMsInStage).toBe(2_181);
   });
 
   it("reloads: 200 with the journeys deployed, 422 with the problems", async () => {

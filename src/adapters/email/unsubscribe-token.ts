@@ -4,25 +4,40 @@
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-const mac = (secret: Buffer, contact: string) => createHmac("sha256", secret).update(`unsubscribe\n${contact}`).digest();
+const MAC_BYTES = 32;
+const B64URL = /^[A-Za-z0-9_-]+$/;
 
-/** `base64url(contact id).base64url(mac)`. */
+const mac = (secret: Buffer, contactId: string) => createHmac("sha256", secret).update(`unsubscribe\n${contactId}`, "utf8").digest();
+
+/** Decodes base64url only when `s` is the canonical encoding (no padding, no stray bits). */
+function decodeCanonical(s: string): Buffer | null {
+  if (!B64URL.test(s)) return null;
+  const b = Buffer.from(s, "base64url");
+  return b.toString("base64url") === s ? b : null;
+}
+
+/** The token of `contactId`: `base64url(contactId) + "." + base64url(HMAC-SHA256(secret, "unsubscribe\n" + contactId))`. */
 export function unsubscribeToken(secret: Buffer, contactId: string): string {
   return `${Buffer.from(contactId, "utf8").toString("base64url")}.${mac(secret, contactId).toString("base64url")}`;
 }
 
-/** The contact id of a valid token, else null (checked in constant time). */
+/**
+ * The contact id of a valid token, else null: malformed, non-canonical (so a token has one
+ * spelling), or a MAC that does not match (compared in constant time).
+ */
 export function verifyUnsubscribeToken(secret: Buffer, token: string): string | null {
-  const m = /^([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(token);
-  if (!m) return null;
-  const contact = Buffer.from(m[1]!, "base64url").toString("utf8");
-  if (contact.length === 0 || Buffer.from(contact, "utf8").toString("base64url") !== m[1]) return null;
-  const given = Buffer.from(m[2]!, "base64url");
-  const want = mac(secret, contact);
-  return given.length === want.length && timingSafeEqual(given, want) ? contact : null;
+  const parts = token.split(".");
+  if (parts.length !== 2) return null;
+  const idBytes = decodeCanonical(parts[0]!);
+  const given = decodeCanonical(parts[1]!);
+  if (!idBytes || !given || given.length !== MAC_BYTES) return null;
+  const contactId = idBytes.toString("utf8");
+  // Ids that are not valid UTF-8 cannot have been issued by unsubscribeToken.
+  if (contactId.length === 0 || !Buffer.from(contactId, "utf8").equals(idBytes)) return null;
+  return timingSafeEqual(given, mac(secret, contactId)) ? contactId : null;
 }
 
-/** The link: `<public url>/v1/unsubscribe/<token>`. */
+/** The link: `<publicUrl without trailing slashes>/v1/unsubscribe/<token>`. */
 export function unsubscribeUrl(publicUrl: string, token: string): string {
   return `${publicUrl.replace(/\/+$/, "")}/v1/unsubscribe/${token}`;
 }

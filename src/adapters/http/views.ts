@@ -4,6 +4,7 @@
  */
 import type { Compiled, ContactState } from "../../core/index.js";
 import { decayed, roundScore } from "../../core/eval/score.js";
+import { medianFromBuckets } from "../redis/stats.js";
 
 /** One journey as seen on a contact. */
 export type ContactJourney = {
@@ -65,6 +66,8 @@ export type StageStats = {
   left: number;
   /** Mean time (ms) of the stays that ended; null before any did. */
   avgMsInStage: number | null;
+  /** Median time (ms) of the stays that ended, from counts in buckets about 19% wide; null before any did. */
+  medianMsInStage: number | null;
 };
 
 /** `GET /v1/journeys`: one journey's numbers. */
@@ -85,9 +88,11 @@ export function journeyStats(compiled: Compiled, counters: Record<string, string
     const stages = j.stages.map(({ id }) => {
       const base = `s|${j.id}|${id}|`;
       const left = n(`${base}left`);
+      const buckets = new Map<number, number>();
+      for (const f of Object.keys(counters)) if (f.startsWith(`${base}h|`)) buckets.set(Number(f.slice(base.length + 2)), n(f));
       return {
         stage: id, now: n(`${base}now`), entered: n(`${base}entered`), converted: n(`${base}converted`), left,
-        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null,
+        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets),
       };
     });
     const segments = Object.fromEntries(j.segments.map(({ id }) => [id, n(`g|${j.id}|${id}`)]));

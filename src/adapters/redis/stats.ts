@@ -4,6 +4,33 @@
  */
 import type { Compiled, ContactState, JournalRecord } from "../../core/index.js";
 
+/** Stay lengths are counted in buckets growing by 2^(1/4) (about 19%) from one second. */
+const PER_DOUBLING = 4;
+
+/** The bucket of a stay of `ms` (0 holds everything under about 1.19 s). */
+export function stayBucket(ms: number): number {
+  return ms < 1_000 ? 0 : Math.floor(PER_DOUBLING * Math.log2(ms / 1_000)) + 1;
+}
+
+/** The geometric middle of a bucket (ms): the estimate of a stay that fell in it. */
+export function bucketMiddle(b: number): number {
+  if (b === 0) return 500;
+  const lo = 1_000 * 2 ** ((b - 1) / PER_DOUBLING);
+  return Math.round(lo * 2 ** (1 / (2 * PER_DOUBLING)));
+}
+
+/** The median stay from bucket counts (null without stays): within about 10% of the true one. */
+export function medianFromBuckets(counts: Map<number, number>): number | null {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  let seen = 0;
+  for (const b of [...counts.keys()].sort((x, y) => x - y)) {
+    seen += counts.get(b)!;
+    if (seen * 2 >= total) return bucketMiddle(b);
+  }
+  return null;
+}
+
 /** A counter field and its increment. */
 export type StatDelta = [field: string, delta: number];
 
@@ -38,6 +65,13 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
   };
   const out = new Map<string, number>();
   const add = (f: string, d: number) => out.set(f, (out.get(f) ?? 0) + d);
+  // A stay ends: one contact fewer now, its length in the total and in its bucket.
+  const leave = (j: string, cur: { id: string; since: number }, at: number) => {
+    add(`s|${j}|${cur.id}|now`, -1);
+    add(`s|${j}|${cur.id}|left`, 1);
+    add(`s|${j}|${cur.id}|ms`, at - cur.since);
+    add(`s|${j}|${cur.id}|h|${stayBucket(at - cur.since)}`, 1);
+  };
   for (const r of records) {
     const j = r.journey;
     if (j === undefined) continue;
@@ -49,11 +83,7 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
         const id = r["stage"] as string;
         add(`s|${j}|${id}|entered`, 1);
         add(`s|${j}|${id}|now`, 1);
-        if (cur && r["from"] !== null) {
-          add(`s|${j}|${cur.id}|now`, -1);
-          add(`s|${j}|${cur.id}|left`, 1);
-          add(`s|${j}|${cur.id}|ms`, at - cur.since);
-        }
+        if (cur && r["from"] !== null) leave(j, cur, at);
         stage.set(j, { id, since: at });
         break;
       }
@@ -62,9 +92,7 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
         break;
       case "journey.exited":
         if (cur) {
-          add(`s|${j}|${cur.id}|now`, -1);
-          add(`s|${j}|${cur.id}|left`, 1);
-          add(`s|${j}|${cur.id}|ms`, at - cur.since);
+          leave(j, cur, at);
           stage.delete(j);
         }
         // Leaving the journey leaves its segments (no segment.exited is recorded for that).

@@ -1,0 +1,28 @@
+// The median time in stage from bucketed stay counts: buckets grow by 2^(1/4), so the
+// estimate stays within about 10% of the true median, whatever the spread of stays.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { bucketMiddle, medianFromBuckets, stayBucket } from "../../src/adapters/redis/stats.js";
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(xs.length / 2) - 1]!;
+
+describe("median time in stage", () => {
+  it("is null without stays and lands in the middle of the right bucket", () => {
+    expect(medianFromBuckets(new Map())).toBeNull();
+    expect(stayBucket(999)).toBe(0);
+    expect(stayBucket(1_000)).toBe(1);
+    expect(stayBucket(2_000)).toBe(5);
+    expect(bucketMiddle(5)).toBe(2_181);
+    expect(medianFromBuckets(new Map([[stayBucket(60_000), 3], [stayBucket(3_600_000), 2]]))).toBe(bucketMiddle(stayBucket(60_000)));
+  });
+
+  it("is within 10% of the true median for stays of a second to a year", () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1_000, max: 365 * 86_400_000 }), { minLength: 1, maxLength: 200 }), (stays) => {
+      const counts = new Map<number, number>();
+      for (const ms of stays) counts.set(stayBucket(ms), (counts.get(stayBucket(ms)) ?? 0) + 1);
+      const est = medianFromBuckets(counts)!;
+      const truth = median(stays);
+      expect(Math.abs(est - truth) / truth).toBeLessThanOrEqual(0.1);
+    }));
+  });
+});
