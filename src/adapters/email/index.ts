@@ -3,5 +3,5 @@
  */
 export { TemplateError, TemplateRenderer, type RenderContext, type Rendered } from "./render.js";
 export { domainOf, mailOptions, type OutgoingEmail } from "./message.js";
-export { classifySmtpError, createMailer, type Mailer } from "./transport.js";
+export { classifySmtpError, createMailer, type Mailer, type SendResult } from "./transport.js";
 export { unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from "./unsubscribe-token.js";

@@ -53,7 +53,7 @@ export function createMailer(smtpUrl: string | undefined): Mailer {
  * Failures of the connection or the account rather than of one message: retried even
  * when the server answered 5xx (a wrong password must not drop every queued email).
  */
-const NOT_THE_MESSAGE = new Set(["EAUTH", "ENOAUTH", "EOAUTH2", "ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ETLS", "EPROXY", "ECONFIG"]);
+const NOT_THE_MESSAGE: ReadonlySet<string> = new Set(["EAUTH", "ENOAUTH", "EOAUTH2", "ECONNECTION", "ETIMEDOUT", "ESOCKET", "EDNS", "ETLS", "EPROXY", "ECONFIG"]);
 
 /**
  * Whether an SMTP failure is permanent (a 5xx reply to the envelope or the message) or
