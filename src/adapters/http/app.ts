@@ -15,6 +15,7 @@ import { ingestRouter } from "./ingest.js";
 import type { Metrics } from "../metrics.js";
 import { readiness } from "../probes.js";
 import { adminSessionRouter, requireAdminPage } from "./admin-session.js";
+import { dashboardRouter } from "./dashboard.js";
 import { QUEUES_PATH, queuesBoard } from "./queues-board.js";
 import { requestId } from "./request-id.js";
 import { unsubscribeRouter } from "./unsubscribe.js";
@@ -54,7 +55,9 @@ export function createApp({ config, engine, log, reload, secret, metrics }: AppD
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.use(adminSessionRouter(config.WAYMARK_ADMIN_TOKEN, secret));
-  app.use(QUEUES_PATH, requireAdminPage(config.WAYMARK_ADMIN_TOKEN, secret), queuesBoard([engine.queue, engine.outbox.email, engine.outbox.webhooks]));
+  const pageAuth = requireAdminPage(config.WAYMARK_ADMIN_TOKEN, secret);
+  app.use(QUEUES_PATH, pageAuth, queuesBoard([engine.queue, engine.outbox.email, engine.outbox.webhooks]));
+  app.use("/dashboard", pageAuth, dashboardRouter({ engine }));
   app.use("/v1", ingestRouter({ config, engine, log, metrics }));
   app.use("/v1", unsubscribeRouter({ engine, secret }));
   app.use("/v1", adminRouter({ config, engine, reload, secret }));

@@ -52,6 +52,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     const compiled = d.compiled();
     let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
     const before = runPositions(compiled, state);
+    const emailBefore = state.traits["email"];
     const oldWake = state.wakeAt;
     let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
     const cursorsRead = { ...cursors };
@@ -92,6 +93,8 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
     const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now());
+    const email = state.traits["email"];
+    if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
     const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before });
     if (result === -1 || result === -2) {
       d.log.debug({ contact, result }, "drain: concurrent change, re-reading");

@@ -44,6 +44,8 @@ export class Keys {
   get deadLetterIndex(): string { return `${this.base}:dlq:at`; }
   /** Endpoints disabled by a 410 reply: name -> JSON reason. */
   get disabledEndpoints(): string { return `${this.base}:endpoints:disabled`; }
+  /** Email address (lower-cased) -> the contact that has it, for finding contacts. */
+  email(address: string): string { return `${this.base}:email:${address.trim().toLowerCase()}`; }
   /** The deployment's signing secret (unsubscribe and acknowledgement links). */
   get secret(): string { return `${this.base}:secret`; }
   /** Global journal stream for dashboards. */

@@ -92,12 +92,17 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
         break;
       case "journey.exited":
         if (cur) {
+          if (r["reason"] !== "goal") add(`s|${j}|${cur.id}|dropped`, 1);
           leave(j, cur, at);
           stage.delete(j);
         }
         // Leaving the journey leaves its segments (no segment.exited is recorded for that).
         for (const g of segs(j)) add(`g|${j}|${g}`, -1);
         segments.delete(j);
+        break;
+      case "conversion.attributed":
+        // Credit by channel in thousandths (counters are integers).
+        for (const c of (r["credits"] as { channel: string; credit: number }[] | undefined) ?? []) add(`a|${j}|${c.channel}`, Math.round(c.credit * 1_000));
         break;
       case "segment.entered":
         add(`g|${j}|${r["segment"] as string}`, 1);

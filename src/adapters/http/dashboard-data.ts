@@ -1,0 +1,60 @@
+/**
+ * The journey map's numbers, from the counters kept as records happen (never a scan):
+ * per stage the funnel (now, entered, converted, conversion to the next stage, drop-off,
+ * median time), segment sizes, email outcomes, hand-off SLA attainment and attribution
+ * credit by channel. Pure: it reads a counters hash.
+ */
+import type { Compiled } from "../../core/index.js";
+import { journeyStats, type StageStats } from "./views.js";
+
+/** One stage on the map. */
+export type StageRow = StageStats & {
+  /** Share of this stage's entries that went on to enter the next stage (null for the last, or before any entry). */
+  toNext: number | null;
+  /** Contacts who left the journey from this stage without reaching the goal. */
+  dropped: number;
+};
+
+/** One journey on the map. */
+export type JourneyCard = {
+  id: string;
+  name: string;
+  entered: number;
+  goals: number;
+  /** goals / entered (null before any entry). */
+  goalRate: number | null;
+  stages: StageRow[];
+  segments: Record<string, number>;
+  emails: { sent: number; suppressed: number; deferred: number; failed: number };
+  handoffs: { opened: number; breached: number; resolved: number; slaAttainment: number | null };
+  /** Attribution credit by channel (sums of credits, one per goal). */
+  attribution: { model: string | null; credits: Record<string, number> };
+};
+
+const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
+
+/** The map of every deployed journey. */
+export function dashboardData(compiled: Compiled, counters: Record<string, string>): JourneyCard[] {
+  const n = (f: string) => Number(counters[f] ?? 0);
+  return journeyStats(compiled, counters).map((j) => {
+    const cj = compiled.byId.get(j.id)!;
+    const rec = (type: string) => j.records[type] ?? 0;
+    const stages = j.stages.map((st, i): StageRow => ({
+      ...st,
+      toNext: i + 1 < j.stages.length ? ratio(j.stages[i + 1]!.entered, st.entered) : null,
+      dropped: n(`s|${j.id}|${st.stage}|dropped`),
+    }));
+    const credits: Record<string, number> = {};
+    const prefix = `a|${j.id}|`;
+    for (const f of Object.keys(counters)) if (f.startsWith(prefix)) credits[f.slice(prefix.length)] = n(f) / 1_000;
+    const opened = rec("handoff.opened");
+    const breached = rec("handoff.breached");
+    return {
+      id: j.id, name: j.name ?? j.id, entered: rec("journey.entered"), goals: rec("goal.reached"),
+      goalRate: ratio(rec("goal.reached"), rec("journey.entered")), stages, segments: j.segments,
+      emails: { sent: rec("email.sent"), suppressed: rec("email.suppressed"), deferred: rec("email.deferred"), failed: rec("email.failed") },
+      handoffs: { opened, breached, resolved: rec("handoff.resolved"), slaAttainment: opened > 0 ? 1 - breached / opened : null },
+      attribution: { model: cj.def.attribution?.model ?? null, credits },
+    };
+  });
+}

@@ -1,0 +1,82 @@
+/**
+ * The dashboard (behind the admin sign-in): `/dashboard`, the living journey map, updated
+ * every 5 seconds; `/dashboard/contacts?q=` to find a contact by id or email;
+ * `/dashboard/contacts/:id` with traits, journeys, open hand-offs (with an acknowledge
+ * button) and the journal as a timeline. Numbers come from the counters, never from scans.
+ */
+import { Router, type Request, type Response } from "express";
+import type { Engine } from "../pipeline/engine.js";
+import { readJournal } from "../redis/journal.js";
+import { parseState } from "../redis/state.js";
+import { dashboardData } from "./dashboard-data.js";
+import { contactPage, esc, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
+import { HttpError } from "./errors.js";
+import { contactView } from "./views.js";
+
+/** What the dashboard needs. */
+export type DashboardDeps = { engine: Pick<Engine, "keys" | "redis" | "compiled" | "inbox"> };
+
+/** The router (mount it at `/dashboard`, behind `requireAdminPage`). */
+export function dashboardRouter(d: DashboardDeps): Router {
+  const r = Router();
+  const k = d.engine.keys;
+  const redis = () => d.engine.redis;
+
+  const map = async () => {
+    const [counters, open, breached, dead] = await Promise.all([
+      redis().hgetall(k.stats), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
+    ]);
+    return journeyMap(dashboardData(d.engine.compiled, counters), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead });
+  };
+
+  r.get("/", async (_req: Request, res: Response) => {
+    res.type("html").send(layout("Journeys", `<h2>Journeys</h2><p class="muted" aria-live="polite">Live: updated every 5 s, last at <span id="updated">load</span>.</p>
+<div id="live">${await map()}</div>`, { live: "/dashboard/live" }));
+  });
+
+  r.get("/live", async (_req: Request, res: Response) => {
+    res.type("html").send(await map());
+  });
+
+  r.get("/data", async (_req: Request, res: Response) => {
+    res.json({ journeys: dashboardData(d.engine.compiled, await redis().hgetall(k.stats)) });
+  });
+
+  r.get("/contacts", async (req: Request, res: Response) => {
+    const q = typeof req.query["q"] === "string" ? req.query["q"].trim() : "";
+    if (q === "") throw new HttpError(400, "give ?q= a contact id or an email address");
+    const byEmail = q.includes("@") ? await redis().get(k.email(q)) : null;
+    const id = byEmail ?? (await redis().get(k.alias(q))) ?? q;
+    if ((await redis().exists(k.contact(id))) === 0) {
+      res.status(404).type("html").send(layout("Not found", `<h2>No contact "${esc(q)}"</h2><p>Search by contact id or email address.</p>`));
+      return;
+    }
+    res.redirect(303, `/dashboard/contacts/${encodeURIComponent(id)}`);
+  });
+
+  r.get("/contacts/:id", async (req: Request<{ id: string }>, res: Response) => {
+    const id = (await redis().get(k.alias(req.params.id))) ?? req.params.id;
+    const stored = await redis().hget(k.contact(id), "s");
+    if (stored === null) {
+      res.status(404).type("html").send(layout("Not found", `<h2>No contact "${esc(req.params.id)}"</h2>`));
+      return;
+    }
+    const state = parseState(stored);
+    const now = Date.now();
+    const handoffs: OpenHandoffRow[] = Object.entries(state.runs).flatMap(([journey, run]) => run.hd.map((h) => ({
+      id: h.id, journey, team: h.team, ...(h.owner ? { owner: h.owner } : {}), dueAt: new Date(h.due).toISOString(), breached: h.due <= now,
+    })));
+    const journal = await readJournal(redis(), k, id, 200);
+    res.type("html").send(layout(`Contact ${id}`, contactPage(contactView(d.engine.compiled, state, now), journal, handoffs)));
+  });
+
+  r.post("/contacts/:id/handoffs/:handoff/ack", async (req: Request<{ id: string; handoff: string }>, res: Response) => {
+    const contact = await redis().hget(k.handoff(req.params.handoff), "contact");
+    if (contact === null) throw new HttpError(404, `no hand-off "${req.params.handoff}"`);
+    const now = Date.now();
+    await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff: req.params.handoff, by: "dashboard" }, at: now }, messageId: `ack-${req.params.handoff}` }], now);
+    res.redirect(303, `/dashboard/contacts/${encodeURIComponent(req.params.id)}?acked=${encodeURIComponent(req.params.handoff)}`);
+  });
+
+  return r;
+}
