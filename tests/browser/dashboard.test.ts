@@ -50,6 +50,14 @@ describe("/dashboard", () => {
     expect(await card.locator('[data-k="emails-sent"]').textContent()).toBe("2");
     await shot(page, "dashboard-map");
 
+    // Time ranges: the events just happened, so the last 24 hours count them all.
+    await page.getByRole("link", { name: "Last 24 hours" }).click();
+    await page.waitForURL(/range=24h/);
+    expect(await page.locator('[data-journey="onboarding"] [data-k="entered"]').first().textContent()).toBe(String(api!.records["journey.entered"]));
+    expect(await page.getByRole("link", { name: "Last 24 hours" }).getAttribute("aria-current")).toBe("page");
+    const data = await fetch(`${a.s.base}/dashboard/data?range=7d`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(((await data.json()) as { range: string; journeys: { entered: number }[] })).toMatchObject({ range: "7d", journeys: [{ entered: api!.records["journey.entered"] }] });
+
     // Labels: every input and button has an accessible name; contrast of text is at least 4.5:1.
     const unnamed = await page.$$eval("input:not([type=hidden]), button", (els) => els.filter((e) => {
       const id = e.getAttribute("id");

@@ -17,6 +17,7 @@ import { readiness } from "../probes.js";
 import { adminSessionRouter, requireAdminPage } from "./admin-session.js";
 import { dashboardRouter } from "./dashboard.js";
 import { QUEUES_PATH, queuesBoard } from "./queues-board.js";
+import { reportsRouter } from "./reports.js";
 import { requestId } from "./request-id.js";
 import { unsubscribeRouter } from "./unsubscribe.js";
 
@@ -62,6 +63,7 @@ export function createApp({ config, engine, log, reload, secret, metrics }: AppD
   app.use("/v1", unsubscribeRouter({ engine, secret }));
   app.use("/v1", adminRouter({ config, engine, reload, secret }));
   app.use("/v1", actionsAdminRouter({ config, engine }));
+  app.use("/v1", reportsRouter({ config, engine }));
 
   app.use(notFound());
   app.use(errorHandler());

@@ -8,6 +8,7 @@ import { Router, type Request, type Response } from "express";
 import type { Engine } from "../pipeline/engine.js";
 import { readJournal } from "../redis/journal.js";
 import { parseState } from "../redis/state.js";
+import { range, rangeCounters, RANGES, type RangeName } from "../redis/ranges.js";
 import { dashboardData } from "./dashboard-data.js";
 import { contactPage, esc, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
 import { HttpError } from "./errors.js";
@@ -22,24 +23,39 @@ export function dashboardRouter(d: DashboardDeps): Router {
   const k = d.engine.keys;
   const redis = () => d.engine.redis;
 
-  const map = async () => {
+  /** The chosen range (`?range=24h|7d|30d`), or null for everything since deployment. */
+  const chosen = (req: Request): RangeName | null => {
+    const v = req.query["range"];
+    return typeof v === "string" && v in RANGES ? (v as RangeName) : null;
+  };
+  const map = async (name: RangeName | null) => {
+    const now = Date.now();
+    const rg = name ? range(now - RANGES[name], now) : null;
     const [counters, open, breached, dead] = await Promise.all([
-      redis().hgetall(k.stats), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
+      rangeCounters(redis(), k, rg), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
     ]);
     return journeyMap(dashboardData(d.engine.compiled, counters), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead });
   };
 
-  r.get("/", async (_req: Request, res: Response) => {
-    res.type("html").send(layout("Journeys", `<h2>Journeys</h2><p class="muted" aria-live="polite">Live: updated every 5 s, last at <span id="updated">load</span>.</p>
-<div id="live">${await map()}</div>`, { live: "/dashboard/live" }));
+  r.get("/", async (req: Request, res: Response) => {
+    const name = chosen(req);
+    const links = ([["all", "Since deployment"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]] as const).map(([v, label]) => {
+      const current = (name ?? "all") === v;
+      return `<a href="/dashboard${v === "all" ? "" : `?range=${v}`}"${current ? ' aria-current="page"' : ""}>${current ? `<strong>${label}</strong>` : label}</a>`;
+    }).join(" · ");
+    res.type("html").send(layout("Journeys", `<h2>Journeys</h2><nav aria-label="Time range">${links}</nav>
+<p class="muted" aria-live="polite">Live: updated every 5 s, last at <span id="updated">load</span>. Flows count within the range (by the hour up to 48 hours, by UTC day beyond); "now" and segment sizes are current.</p>
+<div id="live">${await map(name)}</div>`, { live: `/dashboard/live${name ? `?range=${name}` : ""}` }));
   });
 
-  r.get("/live", async (_req: Request, res: Response) => {
-    res.type("html").send(await map());
+  r.get("/live", async (req: Request, res: Response) => {
+    res.type("html").send(await map(chosen(req)));
   });
 
-  r.get("/data", async (_req: Request, res: Response) => {
-    res.json({ journeys: dashboardData(d.engine.compiled, await redis().hgetall(k.stats)) });
+  r.get("/data", async (req: Request, res: Response) => {
+    const name = chosen(req);
+    const now = Date.now();
+    res.json({ range: name ?? "all", journeys: dashboardData(d.engine.compiled, await rangeCounters(redis(), k, name ? range(now - RANGES[name], now) : null)) });
   });
 
   r.get("/contacts", async (req: Request, res: Response) => {

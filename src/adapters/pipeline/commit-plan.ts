@@ -27,6 +27,9 @@ export type CommitPlan = {
 /** Record types written by a worker once the outside world confirmed them. */
 export const CONFIRMED_LATER = new Set(["email.sent"]);
 
+/** Attributed conversions kept per journey for reports under other models. */
+const CONVERSIONS_KEPT = 100_000;
+
 /** How long resolved hand-offs stay listed (seconds). */
 const RESOLVED_KEPT_S = 30 * 86_400;
 
@@ -49,6 +52,10 @@ export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], eff
     }
     handoffOps(k, r, ops);
     audienceOps(k, ws, r, now, ops);
+    if (r.type === "conversion.attributed" && r.journey) {
+      ops.push(["RPUSH", k.conversions(r.journey), JSON.stringify({ at: r.at, contact: r.contact, credits: r["credits"] })]);
+      ops.push(["LTRIM", k.conversions(r.journey), -CONVERSIONS_KEPT, -1]);
+    }
   }
   const outbox: string[] = [];
   for (const e of effects) {

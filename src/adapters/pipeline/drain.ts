@@ -13,7 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { parseState } from "../redis/state.js";
-import { runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
+import { bucketOps, hourlyDeltas, runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
 import { planCommit, type CommitPlan } from "./commit-plan.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
@@ -126,17 +126,18 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
     return i;
   };
   const stats = statDeltas(c.before, c.plan.counted);
+  const ops = [...c.plan.ops, ...bucketOps(k, hourlyDeltas(c.before, c.plan.counted))];
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
     id: c.contact, merged: c.merged, now: Date.now(), nr: c.plan.journal.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
-    nops: c.plan.ops.length,
+    nops: ops.length,
   };
   const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.plan.journal];
   for (const [f, delta] of stats) args.push(f, delta);
   for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
   for (const [f, v] of changed) args.push(f, String(v));
-  for (const [cmd, key, ...rest] of c.plan.ops) args.push(cmd, keyOf(key), rest.length, ...rest);
+  for (const [cmd, key, ...rest] of ops) args.push(cmd, keyOf(key), rest.length, ...rest);
   return d.scripts.commit(keys, args);
 }
 

@@ -6,6 +6,7 @@
 import type { Redis } from "ioredis";
 import type { JournalRecord } from "../../core/index.js";
 import type { Keys } from "./keys.js";
+import { DAY_KEPT_S, HOUR_KEPT_S, hourOf } from "./stats.js";
 
 /** Parses journal entries, leaving out placeholders of unconfirmed sends. */
 export function parseJournal(entries: string[]): JournalRecord[] {
@@ -21,9 +22,9 @@ export async function readJournal(redis: Redis, keys: Keys, contact: string, lim
 }
 
 /**
- * KEYS: journal, stream, stats, effect outcome key.
- * ARGV: placeholder, record JSON, outcome, outcome ttl (s), journal max, stream max, then
- * [stat field, delta] pairs.
+ * KEYS: journal, stream, stats, effect outcome key, the record's hour and day counters.
+ * ARGV: placeholder, record JSON, outcome, outcome ttl (s), journal max, stream max, hour
+ * ttl, day ttl, then [stat field, delta] pairs.
  * Writes an effect's outcome once: a later outcome is written only over a failure (a
  * dead letter replayed). The record takes its placeholder's place, else is appended.
  * Returns 1 when written, 0 when this outcome was recorded already.
@@ -38,7 +39,13 @@ if pos then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
   redis.call('LTRIM', KEYS[1], -tonumber(ARGV[5]), -1)
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'r', ARGV[2])
-for i = 7, #ARGV, 2 do redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1]) end
+for i = 9, #ARGV, 2 do
+  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
+  redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1])
+end
+redis.call('EXPIRE', KEYS[5], ARGV[7])
+redis.call('EXPIRE', KEYS[6], ARGV[8])
 return 1
 `;
 
@@ -54,7 +61,10 @@ export async function recordOutcome(
 ): Promise<boolean> {
   const r = o.record;
   const stats = r.journey ? [`j|${r.journey}|${r.type}`, "1"] : [];
-  const n = await redis.eval(OUTCOME, 4, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
-    `~${o.effect}`, JSON.stringify(r), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), ...stats);
+  const hour = hourOf(Date.parse(r.at));
+  const n = await redis.eval(OUTCOME, 6, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
+    keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)),
+    `~${o.effect}`, JSON.stringify(r), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax),
+    String(HOUR_KEPT_S), String(DAY_KEPT_S), ...stats);
   return n === 1;
 }

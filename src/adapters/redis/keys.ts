@@ -52,6 +52,12 @@ export class Keys {
   get stream(): string { return `${this.base}:stream`; }
   /** Counters by journey, record type and stage/segment. */
   get stats(): string { return `${this.base}:stats`; }
+  /** Flow counters of one UTC hour (`YYYY-MM-DDTHH`), kept 8 days. */
+  statsHour(hour: string): string { return `${this.base}:stats:h:${hour}`; }
+  /** Flow counters of one UTC day (`YYYY-MM-DD`), kept 400 days. */
+  statsDay(day: string): string { return `${this.base}:stats:d:${day}`; }
+  /** A journey's attributed conversions (capped list of `{ at, contact, credits }`), for reports under any model. */
+  conversions(journey: string): string { return `${this.base}:conv:${journey}`; }
   /** Round-robin cursors. */
   get cursors(): string { return `${this.base}:cursors`; }
   /** Messages waiting in all inboxes (for back-pressure). */

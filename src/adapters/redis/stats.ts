@@ -47,11 +47,56 @@ export function runPositions(c: Compiled, s: ContactState): RunPositions {
   return out;
 }
 
+/** Whether a counter is a flow (counted per hour and day too) rather than a level (`now`, segment sizes). */
+export function isFlow(field: string): boolean {
+  return !field.startsWith("g|") && !field.endsWith("|now");
+}
+
+/** How long hour and day buckets of counters are kept (seconds). */
+export const HOUR_KEPT_S = 8 * 86_400;
+export const DAY_KEPT_S = 400 * 86_400;
+
+/** Redis commands adding hourly deltas to their hour and day buckets (with their expiry). */
+export function bucketOps(keys: { statsHour(h: string): string; statsDay(d: string): string }, hourly: Map<string, StatDelta[]>): [string, string, ...(string | number)[]][] {
+  const ops: [string, string, ...(string | number)[]][] = [];
+  const days = new Set<string>();
+  for (const [h, deltas] of hourly) {
+    if (deltas.length === 0) continue;
+    for (const [f, d] of deltas) ops.push(["HINCRBY", keys.statsHour(h), f, d], ["HINCRBY", keys.statsDay(h.slice(0, 10)), f, d]);
+    ops.push(["EXPIRE", keys.statsHour(h), HOUR_KEPT_S]);
+    days.add(h.slice(0, 10));
+  }
+  for (const d of days) ops.push(["EXPIRE", keys.statsDay(d), DAY_KEPT_S]);
+  return ops;
+}
+
+/** The hour bucket (`YYYY-MM-DDTHH`, UTC) of an instant. */
+export const hourOf = (at: number) => new Date(at).toISOString().slice(0, 13);
+
 /**
  * The counter increments for `records`, given where the contact stood before them (to
  * know the stage a contact leaves on exit or converts in, and the segments it leaves).
  */
 export function statDeltas(before: RunPositions, records: JournalRecord[]): StatDelta[] {
+  const out = new Map<string, number>();
+  walk(before, records, (f, d) => out.set(f, (out.get(f) ?? 0) + d));
+  return [...out].filter(([, d]) => d !== 0);
+}
+
+/** The flow increments of `records` by the UTC hour of each record's instant. */
+export function hourlyDeltas(before: RunPositions, records: JournalRecord[]): Map<string, StatDelta[]> {
+  const hours = new Map<string, Map<string, number>>();
+  walk(before, records, (f, d, at) => {
+    if (!isFlow(f)) return;
+    const h = hourOf(at);
+    let m = hours.get(h);
+    if (!m) hours.set(h, (m = new Map()));
+    m.set(f, (m.get(f) ?? 0) + d);
+  });
+  return new Map([...hours].map(([h, m]) => [h, [...m].filter(([, d]) => d !== 0)]));
+}
+
+function walk(before: RunPositions, records: JournalRecord[], emit: (field: string, delta: number, at: number) => void): void {
   const stage = new Map<string, { id: string; since: number }>();
   const segments = new Map<string, Set<string>>();
   for (const [jid, p] of before) {
@@ -63,19 +108,19 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
     if (!set) segments.set(j, (set = new Set()));
     return set;
   };
-  const out = new Map<string, number>();
-  const add = (f: string, d: number) => out.set(f, (out.get(f) ?? 0) + d);
+  let at = 0;
+  const add = (f: string, d: number) => emit(f, d, at);
   // A stay ends: one contact fewer now, its length in the total and in its bucket.
-  const leave = (j: string, cur: { id: string; since: number }, at: number) => {
+  const leave = (j: string, cur: { id: string; since: number }, t: number) => {
     add(`s|${j}|${cur.id}|now`, -1);
     add(`s|${j}|${cur.id}|left`, 1);
-    add(`s|${j}|${cur.id}|ms`, at - cur.since);
-    add(`s|${j}|${cur.id}|h|${stayBucket(at - cur.since)}`, 1);
+    add(`s|${j}|${cur.id}|ms`, t - cur.since);
+    add(`s|${j}|${cur.id}|h|${stayBucket(t - cur.since)}`, 1);
   };
   for (const r of records) {
     const j = r.journey;
     if (j === undefined) continue;
-    const at = Date.parse(r.at);
+    at = Date.parse(r.at);
     add(`j|${j}|${r.type}`, 1);
     const cur = stage.get(j);
     switch (r.type) {
@@ -114,5 +159,4 @@ export function statDeltas(before: RunPositions, records: JournalRecord[]): Stat
         break;
     }
   }
-  return [...out].filter(([, d]) => d !== 0);
 }
