@@ -47,7 +47,7 @@ const cases: Case[] = [
   { dir: "unknown-threshold", problems: [
     ["trial.yaml", 12, 22, "hot", 'unknown threshold "hot" (thresholds: mql, sql)'],
   ] },
-  { dir: "unknown-endpoint", env: { CRM_SECRET: "s3cret" }, problems: [
+  { dir: "unknown-endpoint", env: { CRM_SECRET: "whsec_czNjcmV0" }, problems: [
     ["trial.yaml", 9, 24, "sales,", 'unknown endpoint "sales" (endpoints in waymark.yaml: sales-crm)'],
     ["trial.yaml", 11, 15, "slack", 'unknown endpoint "slack" (endpoints in waymark.yaml: sales-crm)'],
   ] },
@@ -130,7 +130,7 @@ describe("waymark validate on valid folders", () => {
   it("refuses a secret that is not Standard Webhooks' whsec_ + base64, at the secret's position", async () => {
     const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "not a secret!", ADS_SECRET: "c2VjcmV0LXR3bw==" });
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^tests\/fixtures\/valid\/full\/waymark\.yaml:9:13: the secret must be whsec_ followed by base64/);
+    expect(r.stdout).toMatch(/^tests\/fixtures\/valid\/full\/waymark\.yaml:9:13: the secret must be whsec_ followed by padded base64/);
   });
 
   it("warns on stderr (with positions) about unset secrets, without failing", async () => {

@@ -53,4 +53,4 @@ endpoints:
   crm: { url: "https://crm.example/hook", secret: "\${S}" }
   mgr: { url: "https://mgr.example/hook", secret: "\${S}" }
 `;
-export const ENV = { S: "shh" };
+export const ENV = { S: "whsec_c2hoaGg=" };

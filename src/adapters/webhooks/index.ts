@@ -1,5 +1,6 @@
 /**
- * Outbound webhooks following Standard Webhooks: signing, delivery, retry schedules.
+ * Outbound webhooks following Standard Webhooks: signing, one delivery attempt, retry
+ * schedules.
  */
 export { secretBytes, signature, webhookHeaders } from "./sign.js";
 export { DEFAULT_SCHEDULE, parseRetryAfter, parseSchedule, retryDelay } from "./schedule.js";
