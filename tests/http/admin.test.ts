@@ -179,6 +179,10 @@ describe("journeys", () => {
     expect(newStage!.avgMsInStage).toBe(2_000);
     // The median comes from buckets 2^(1/4) wide: 2 s falls in [2,000, 2,378) ms, reported at its middle.
     expect(newStage!.medianMsInStage).toBe(2_181);
+    const csv = await fetch(`${s.base}/v1/journeys`, { headers: { ...admin, accept: "text/csv" } });
+    expect((await csv.text()).split("\r\n").slice(0, 2)).toEqual([
+      "journey,stage,now,entered,converted,left,avgMsInStage,medianMsInStage", "leads,new,1,3,0,2,2000,2181",
+    ]);
   });
 
   it("reloads: 200 with the journeys deployed, 422 with the problems", async () => {

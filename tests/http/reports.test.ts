@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { attribute, type JournalRecord } from "../../src/core/index.js";
 import { exampleDeployable, exampleEvents } from "../example.js";
-import { simulate } from "../helpers.js";
+import { compileJourney, simulate } from "../helpers.js";
 import { admin, basic, closeAll, get, journalUntil, post, startServer, WRITE_KEY } from "./server.js";
 
 afterEach(closeAll);
@@ -31,7 +31,7 @@ describe("reports", () => {
     expect(stages.reduce((n, x) => n + x.entered, 0)).toBe(count("stage.entered"));
     const csv = await fetch(`${s.base}/v1/journeys/${j.id}/report?from=${from}&to=${to}`, { headers: { ...admin, accept: "text/csv" } });
     const lines = (await csv.text()).trim().split("\r\n");
-    expect(lines[0]).toBe("stage,now,entered,toNext,converted,dropped,left,avgMsInStage,medianMsInStage");
+    expect(lines[0]).toBe("stage,now,entered,toNext,converted,dropped,left,avgMsInStage,medianMsInStage,stalled,stalledAfterMs");
     expect(lines).toHaveLength(1 + j.stages.length);
 
     // The journey's own model: credit summed from the counters, one per goal.
@@ -64,5 +64,35 @@ describe("reports", () => {
     expect((await get(`${s.base}/v1/journeys/${j.id}/report?from=${to}&to=${from}`)).status).toBe(400);
     expect((await get(`${s.base}/v1/journeys/nope/report`)).status).toBe(404);
     expect((await get(`${s.base}/v1/journeys/${j.id}/attribution?model=best`)).status).toBe(400);
+  });
+});
+
+describe("stalled contacts", () => {
+  it("counts contacts in a stage past its stalled trigger's `for`, and forgets them when they move on", async () => {
+    const compiled = compileJourney(`
+id: slow
+entry: { event: Start }
+stages:
+  - id: waiting
+  - id: done
+    when: { performed: { event: Finish } }
+triggers:
+  - { id: nudge, on: { stalled: { stage: waiting, for: 1s } }, do: [ { set: { nudged: true } } ] }
+`);
+    const s = await startServer({ compiled });
+    const ingest = { authorization: basic(WRITE_KEY) };
+    const ts = () => new Date().toISOString();
+    await post(`${s.base}/v1/batch`, { batch: [{ type: "track", userId: "s1", event: "Start", timestamp: ts() }, { type: "track", userId: "s2", event: "Start", timestamp: ts() }] }, ingest);
+    const stalled = async () => {
+      const r = await fetch(`${s.base}/dashboard/data`, { headers: admin });
+      const j = ((await r.json()) as { journeys: { stages: { stage: string; stalled: number; stalledAfterMs: number }[] }[] }).journeys[0]!;
+      return j.stages[0]!;
+    };
+    await journalUntil(s, "s2", (j) => j.some((r) => r.type === "stage.entered"));
+    expect(await stalled()).toMatchObject({ stage: "waiting", stalled: 0, stalledAfterMs: 1_000 });
+    await journalUntil(s, "s1", (j) => j.some((r) => r.type === "trigger.fired"), 5_000);
+    await post(`${s.base}/v1/track`, { userId: "s2", event: "Finish", timestamp: ts() }, ingest);
+    await journalUntil(s, "s2", (j) => j.filter((r) => r.type === "stage.entered").length === 2);
+    expect((await stalled()).stalled).toBe(1);
   });
 });

@@ -4,7 +4,9 @@
  * median time), segment sizes, email outcomes, hand-off SLA attainment and attribution
  * credit by channel. Pure: it reads a counters hash.
  */
-import type { Compiled } from "../../core/index.js";
+import type { Redis } from "ioredis";
+import type { CJourney, Compiled } from "../../core/index.js";
+import type { Keys } from "../redis/keys.js";
 import { journeyStats, type StageStats } from "./views.js";
 
 /** One stage on the map. */
@@ -13,7 +15,33 @@ export type StageRow = StageStats & {
   toNext: number | null;
   /** Contacts who left the journey from this stage without reaching the goal. */
   dropped: number;
+  /** Contacts in the stage now for longer than `stalledAfterMs` (null when not counted). */
+  stalled: number | null;
+  stalledAfterMs: number;
 };
+
+/** A stay counts as stalled after the stage's shortest `stalled` trigger, else 14 days. */
+export const DEFAULT_STALLED_MS = 14 * 86_400_000;
+
+/** When a stay in stage `index` of `j` counts as stalled. */
+export function stalledAfter(j: CJourney, index: number): number {
+  const fors = j.triggers.flatMap((t) => (t.on.type === "stalled" && t.on.stage === index ? [t.on.ms] : []));
+  return fors.length ? Math.min(...fors) : DEFAULT_STALLED_MS;
+}
+
+/** Stalled contacts per `journey|stage`, counted from the stage-occupancy sets (no scan). */
+export async function stalledCounts(redis: Redis, keys: Keys, compiled: Compiled, now: number): Promise<Map<string, number>> {
+  const pipe = redis.pipeline();
+  const names: string[] = [];
+  for (const j of compiled.journeys) {
+    j.stages.forEach((st, i) => {
+      names.push(`${j.id}|${st.id}`);
+      pipe.zcount(keys.inStage(j.id, st.id), "-inf", now - stalledAfter(j, i));
+    });
+  }
+  const res = (await pipe.exec()) ?? [];
+  return new Map(names.map((n, i) => [n, Number(res[i]?.[1] ?? 0)]));
+}
 
 /** One journey on the map. */
 export type JourneyCard = {
@@ -34,7 +62,7 @@ export type JourneyCard = {
 const ratio = (a: number, b: number) => (b > 0 ? a / b : null);
 
 /** The map of every deployed journey. */
-export function dashboardData(compiled: Compiled, counters: Record<string, string>): JourneyCard[] {
+export function dashboardData(compiled: Compiled, counters: Record<string, string>, stalled?: Map<string, number>): JourneyCard[] {
   const n = (f: string) => Number(counters[f] ?? 0);
   return journeyStats(compiled, counters).map((j) => {
     const cj = compiled.byId.get(j.id)!;
@@ -43,6 +71,8 @@ export function dashboardData(compiled: Compiled, counters: Record<string, strin
       ...st,
       toNext: i + 1 < j.stages.length ? ratio(j.stages[i + 1]!.entered, st.entered) : null,
       dropped: n(`s|${j.id}|${st.stage}|dropped`),
+      stalled: stalled?.get(`${j.id}|${st.stage}`) ?? null,
+      stalledAfterMs: stalledAfter(cj, i),
     }));
     const credits: Record<string, number> = {};
     const prefix = `a|${j.id}|`;

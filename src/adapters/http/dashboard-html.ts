@@ -61,9 +61,10 @@ export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number;
 <div>suppressed / deferred / failed<b>${int(j.emails.suppressed)} / ${int(j.emails.deferred)} / ${int(j.emails.failed)}</b></div>
 <div>Hand-offs opened / breached<b>${int(j.handoffs.opened)} / ${int(j.handoffs.breached)}</b></div><div>SLA met<b data-k="sla">${pct(j.handoffs.slaAttainment)}</b></div></div>
 <table><caption>Funnel by stage (since deployment)</caption><thead><tr><th scope="col">Stage</th><th scope="col">Now</th><th scope="col">Entered</th>
-<th scope="col">To next stage</th><th scope="col">Converted (goal)</th><th scope="col">Dropped out</th><th scope="col">Median time in stage</th></tr></thead><tbody>
+<th scope="col">To next stage</th><th scope="col">Converted (goal)</th><th scope="col">Dropped out</th><th scope="col">Median time in stage</th><th scope="col">Stalled now</th></tr></thead><tbody>
 ${j.stages.map((s) => `<tr data-stage="${esc(s.stage)}"><th scope="row">${esc(s.stage)}</th><td data-k="now">${int(s.now)}</td><td data-k="entered">${int(s.entered)}</td>
-<td>${pct(s.toNext)}</td><td data-k="converted">${int(s.converted)}</td><td>${int(s.dropped)}</td><td>${human(s.medianMsInStage)}</td></tr>`).join("\n")}
+<td>${pct(s.toNext)}</td><td data-k="converted">${int(s.converted)}</td><td>${int(s.dropped)}</td><td>${human(s.medianMsInStage)}</td>
+<td data-k="stalled" title="in the stage for more than ${human(s.stalledAfterMs)}">${s.stalled === null ? "–" : int(s.stalled)} <span class="muted">(&gt; ${human(s.stalledAfterMs)})</span></td></tr>`).join("\n")}
 </tbody></table>
 ${Object.keys(j.segments).length ? `<table><caption>Segments (contacts now)</caption><tbody>${Object.entries(j.segments).map(([g, v]) => `<tr><th scope="row">${esc(g)}</th><td data-k="segment-${esc(g)}">${int(v)}</td></tr>`).join("")}</tbody></table>` : ""}
 ${j.attribution.model ? `<table><caption>Goal credit by channel (${esc(j.attribution.model)})</caption><tbody>${Object.entries(j.attribution.credits).sort((a, b) => b[1] - a[1]).map(([c, v]) => `<tr><th scope="row">${esc(c)}</th><td>${v.toFixed(2)}</td><td>${pct(j.goals ? v / j.goals : null)}</td></tr>`).join("") || `<tr><td class="muted">no attributed goals yet</td></tr>`}</tbody></table>` : ""}

@@ -9,7 +9,7 @@ import type { Engine } from "../pipeline/engine.js";
 import { readJournal } from "../redis/journal.js";
 import { parseState } from "../redis/state.js";
 import { range, rangeCounters, RANGES, type RangeName } from "../redis/ranges.js";
-import { dashboardData } from "./dashboard-data.js";
+import { dashboardData, stalledCounts } from "./dashboard-data.js";
 import { contactPage, esc, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
 import { HttpError } from "./errors.js";
 import { contactView } from "./views.js";
@@ -31,10 +31,11 @@ export function dashboardRouter(d: DashboardDeps): Router {
   const map = async (name: RangeName | null) => {
     const now = Date.now();
     const rg = name ? range(now - RANGES[name], now) : null;
-    const [counters, open, breached, dead] = await Promise.all([
+    const [counters, open, breached, dead, stalled] = await Promise.all([
       rangeCounters(redis(), k, rg), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
+      stalledCounts(redis(), k, d.engine.compiled, now),
     ]);
-    return journeyMap(dashboardData(d.engine.compiled, counters), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead });
+    return journeyMap(dashboardData(d.engine.compiled, counters, stalled), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead });
   };
 
   r.get("/", async (req: Request, res: Response) => {
@@ -55,7 +56,8 @@ export function dashboardRouter(d: DashboardDeps): Router {
   r.get("/data", async (req: Request, res: Response) => {
     const name = chosen(req);
     const now = Date.now();
-    res.json({ range: name ?? "all", journeys: dashboardData(d.engine.compiled, await rangeCounters(redis(), k, name ? range(now - RANGES[name], now) : null)) });
+    const [counters, stalled] = await Promise.all([rangeCounters(redis(), k, name ? range(now - RANGES[name], now) : null), stalledCounts(redis(), k, d.engine.compiled, now)]);
+    res.json({ range: name ?? "all", journeys: dashboardData(d.engine.compiled, counters, stalled) });
   });
 
   r.get("/contacts", async (req: Request, res: Response) => {

@@ -13,7 +13,7 @@ import { range, rangeCounters, type Range } from "../redis/ranges.js";
 import type { Config } from "../config.js";
 import { csvField } from "./audience-export.js";
 import { requireAdmin } from "./auth.js";
-import { dashboardData, type JourneyCard } from "./dashboard-data.js";
+import { dashboardData, stalledCounts, type JourneyCard } from "./dashboard-data.js";
 import { HttpError, sendInvalid } from "./errors.js";
 
 /** What the routes need. */
@@ -45,9 +45,9 @@ export function reportsRouter(d: ReportDeps): Router {
     return range(from, to);
   };
   const card = async (id: string, rg: Range): Promise<JourneyCard> => {
-    const counters = await rangeCounters(d.engine.redis, d.engine.keys, rg);
     const only: Compiled = { ...d.engine.compiled, journeys: [journey(id)] };
-    return dashboardData(only, counters)[0]!;
+    const [counters, stalled] = await Promise.all([rangeCounters(d.engine.redis, d.engine.keys, rg), stalledCounts(d.engine.redis, d.engine.keys, only, Date.now())]);
+    return dashboardData(only, counters, stalled)[0]!;
   };
   const span = (rg: Range) => ({ from: new Date(rg.from).toISOString(), to: new Date(rg.to).toISOString(), granularity: rg.granularity });
 
@@ -59,8 +59,8 @@ export function reportsRouter(d: ReportDeps): Router {
     const c = await card(req.params.id, rg);
     if (wantsCsv(req, q.data.format)) {
       res.type("text/csv; charset=utf-8").send(rows(
-        ["stage", "now", "entered", "toNext", "converted", "dropped", "left", "avgMsInStage", "medianMsInStage"],
-        c.stages.map((s) => [s.stage, s.now, s.entered, s.toNext, s.converted, s.dropped, s.left, s.avgMsInStage, s.medianMsInStage]),
+        ["stage", "now", "entered", "toNext", "converted", "dropped", "left", "avgMsInStage", "medianMsInStage", "stalled", "stalledAfterMs"],
+        c.stages.map((s) => [s.stage, s.now, s.entered, s.toNext, s.converted, s.dropped, s.left, s.avgMsInStage, s.medianMsInStage, s.stalled, s.stalledAfterMs]),
       ));
       return;
     }

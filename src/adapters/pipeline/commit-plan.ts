@@ -6,6 +6,7 @@
  */
 import type { Effect, JournalRecord, Workspace } from "../../core/index.js";
 import type { Keys } from "../redis/keys.js";
+import type { RunPositions } from "../redis/stats.js";
 
 /** One extra Redis command of a commit: command, key, arguments. */
 export type CommitOp = [command: string, key: string, ...args: (string | number)[]];
@@ -36,8 +37,9 @@ const RESOLVED_KEPT_S = 30 * 86_400;
 /** Far-future score of audience members without a TTL. */
 const NEVER = "+inf";
 
-/** Plans the commit of `records` and `effects` at `now`. */
-export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], effects: Effect[], now: number): CommitPlan {
+/** Plans the commit of `records` and `effects` at `now`, given where the contact stood before them. */
+export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], effects: Effect[], now: number, before: RunPositions = new Map()): CommitPlan {
+  const stageNow = new Map([...before].map(([j, p]) => [j, p.stage]));
   const journal: string[] = [];
   const counted: JournalRecord[] = [];
   const ops: CommitOp[] = [];
@@ -52,6 +54,7 @@ export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], eff
     }
     handoffOps(k, r, ops);
     audienceOps(k, ws, r, now, ops);
+    stageOps(k, r, stageNow, ops);
     if (r.type === "conversion.attributed" && r.journey) {
       ops.push(["RPUSH", k.conversions(r.journey), JSON.stringify({ at: r.at, contact: r.contact, credits: r["credits"] })]);
       ops.push(["LTRIM", k.conversions(r.journey), -CONVERSIONS_KEPT, -1]);
@@ -65,6 +68,18 @@ export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], eff
   }
   for (const m of outbox) ops.push(["ZADD", k.outbox, now, m]);
   return { journal, counted, ops, outbox };
+}
+
+/** Who is in which stage since when: moved on stage entries and journey exits. */
+function stageOps(k: Keys, r: JournalRecord, stageNow: Map<string, string>, ops: CommitOp[]): void {
+  const j = r.journey;
+  if (j === undefined || (r.type !== "stage.entered" && r.type !== "journey.exited")) return;
+  const cur = stageNow.get(j);
+  if (cur !== undefined) ops.push(["ZREM", k.inStage(j, cur), r.contact]);
+  if (r.type === "stage.entered") {
+    ops.push(["ZADD", k.inStage(j, r["stage"] as string), Date.parse(r.at), r.contact]);
+    stageNow.set(j, r["stage"] as string);
+  } else stageNow.delete(j);
 }
 
 const ms = (iso: unknown) => (typeof iso === "string" ? Date.parse(iso) : NaN);

@@ -92,7 +92,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     }
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
-    const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now());
+    const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
     const email = state.traits["email"];
     if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
     const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before });

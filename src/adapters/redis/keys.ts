@@ -58,6 +58,8 @@ export class Keys {
   statsDay(day: string): string { return `${this.base}:stats:d:${day}`; }
   /** A journey's attributed conversions (capped list of `{ at, contact, credits }`), for reports under any model. */
   conversions(journey: string): string { return `${this.base}:conv:${journey}`; }
+  /** Contacts in a journey's stage now, scored by when they entered it (for stalled counts). */
+  inStage(journey: string, stage: string): string { return `${this.base}:stage:${journey}:${stage}`; }
   /** Round-robin cursors. */
   get cursors(): string { return `${this.base}:cursors`; }
   /** Messages waiting in all inboxes (for back-pressure). */
