@@ -70,6 +70,12 @@ describe("email", () => {
     const j = await journalUntil(a.s, "u2", (x) => ofType(x, "email.suppressed").length === 1);
     expect(ofType(j, "email.suppressed")[0]).toMatchObject({ reason: "unsubscribed", template: "welcome" });
     expect(a.smtp.to("u2@example.com")).toHaveLength(1);
+    // The link's token never reaches the logs.
+    expect(JSON.stringify(a.s.logs)).not.toContain(mac!);
+    expect(JSON.stringify(a.s.logs)).toContain("/v1/unsubscribe/[token]");
+    // Subscribing again (the trait back to false) lifts the one-click mark: the next email goes out.
+    await a.send(identify("u2", { unsubscribed: false }), track("u2", "Newsletter Due"));
+    await until(async () => a!.smtp.to("u2@example.com").length === 2);
   });
 
   it("re-checks consent at send time: an email queued before the unsubscribe is never sent", async () => {
@@ -102,6 +108,14 @@ describe("email", () => {
       await drains.close(1_000);
       workerRedis.disconnect();
     }
+  });
+
+  it("never fans out: a trait holding several addresses is suppressed as invalid-address", async () => {
+    a = await actionServer();
+    await a.send(identify("u6", { email: "u6@example.com, boss@example.com" }), track("u6", "Signed Up"));
+    const j = await journalUntil(a.s, "u6", (x) => ofType(x, "email.suppressed").length === 1);
+    expect(ofType(j, "email.suppressed")[0]).toMatchObject({ reason: "invalid-address", template: "welcome" });
+    expect(a.smtp.received).toHaveLength(0);
   });
 
   it("retries 4xx replies with backoff and records email.sent once accepted", async () => {

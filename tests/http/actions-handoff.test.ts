@@ -81,6 +81,22 @@ describe("hand-offs", () => {
 });
 
 describe("audiences", () => {
+  it("moves an anonymous visitor's memberships (audiences, stage sets) to the user it merges into", async () => {
+    a = await actionServer({ env: { WAYMARK_AUDIENCE_WAIT_MS: "60000" } });
+    const anon = (event: string) => ({ type: "track", anonymousId: "anon-9", event, properties: {}, timestamp: new Date().toISOString() });
+    await a.send(anon("Signed Up"), anon("Demo Requested"));
+    const k = a.s.engine.keys;
+    await until(async () => (await a!.s.redis.zscore(k.audience("demo-requesters"), "anon-9")) !== null);
+    expect(await a.s.redis.zscore(k.inStage("onboarding", "demo"), "anon-9")).not.toBeNull();
+    await a.send({ type: "identify", userId: "user-9", anonymousId: "anon-9", traits: { email: "u9@example.com" }, timestamp: new Date().toISOString() });
+    await until(async () => (await a!.s.redis.zscore(k.audience("demo-requesters"), "user-9")) !== null);
+    expect(await a.s.redis.zscore(k.audience("demo-requesters"), "anon-9")).toBeNull();
+    expect(await a.s.redis.zscore(k.inStage("onboarding", "demo"), "anon-9")).toBeNull();
+    expect(await a.s.redis.zscore(k.inStage("onboarding", "demo"), "user-9")).not.toBeNull();
+    const members = (await get(`${a.s.base}/v1/audiences/demo-requesters`)).body["members"] as { contact: string; email: string }[];
+    expect(members).toEqual([expect.objectContaining({ contact: "user-9", email: "u9@example.com" })]);
+  });
+
   it("keeps members with their TTL, lists them as JSON and CSV, and batches audience.changed webhooks", async () => {
     a = await actionServer();
     await a.send(

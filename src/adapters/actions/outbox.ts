@@ -72,9 +72,13 @@ export class Outbox {
   }
 
   /** Queues the members' jobs, then takes the members out of the outbox. */
-  async flush(members: string[], ws: Workspace): Promise<void> {
+  async flush(members: string[], ws: Workspace, log?: { warn(o: object, msg: string): void }): Promise<void> {
     if (members.length === 0) return;
-    const planned = members.flatMap((m) => this.jobs(m, ws));
+    const planned = members.flatMap((m) => {
+      const jobs = this.jobs(m, ws);
+      if (jobs.length === 0) log?.warn({ effect: m.slice(0, 200) }, "effect dropped: nothing to deliver it to (an audience without endpoints after a reload?)");
+      return jobs;
+    });
     for (const q of [this.email, this.webhooks]) {
       const mine = planned.filter((p) => p.queue === q);
       if (mine.length > 0) await q.addBulk(mine.map((p) => ({ name: p.name, data: p.data, opts: p.opts })));
@@ -83,9 +87,9 @@ export class Outbox {
   }
 
   /** Queues outbox members older than `ageMs` (their committer died before queueing them). */
-  async sweep(ws: Workspace, now = Date.now(), ageMs = 5_000): Promise<number> {
+  async sweep(ws: Workspace, now = Date.now(), ageMs = 5_000, log?: { warn(o: object, msg: string): void }): Promise<number> {
     const stale = await this.redis.zrangebyscore(this.keys.outbox, "-inf", now - ageMs, "LIMIT", 0, 500);
-    await this.flush(stale, ws);
+    await this.flush(stale, ws, log);
     return stale.length;
   }
 
@@ -128,6 +132,7 @@ redis.call('LTRIM', KEYS[1], #items, -1)
 local changes = {}
 for i, x in ipairs(items) do changes[i] = cjson.decode(x) end
 redis.call('ZADD', KEYS[3], ARGV[3], cjson.encode({ kind = 'audience.changed', id = ARGV[4], audience = ARGV[1], at = ARGV[5], changes = changes }))
-if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) else redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+-- Changes left beyond a full batch keep their audience's original waiting time (they are due already).
+if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end
 return #items
 `;

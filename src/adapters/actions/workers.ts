@@ -14,6 +14,7 @@ import { parseState } from "../redis/state.js";
 import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
+import addressparser from "nodemailer/lib/addressparser";
 import { buildPayload } from "./payloads.js";
 import type { Metrics } from "../metrics.js";
 
@@ -45,7 +46,7 @@ export type ActionOptions = {
   metrics?: Metrics;
 };
 
-type EmailEntry = Extract<OutboxEntry, { kind: "email" }> & { replay?: number };
+type EmailEntry = Extract<OutboxEntry, { kind: "email" }> & { replay?: number; accepted?: number };
 
 /** Email and webhook workers, and the dead letters they leave. */
 export class ActionWorkers {
@@ -79,15 +80,25 @@ export class ActionWorkers {
     try {
       return await run();
     } catch (err) {
-      if (err instanceof RetryLater || !lastAttempt(job)) throw err;
+      // An email the SMTP server accepted is never dead-lettered (a replay would send it again).
+      if (err instanceof RetryLater || !lastAttempt(job) || (job.data as { accepted?: number }).accepted) throw err;
       const d = job.data as { contact?: string; endpoint?: string; effect?: { contact?: string } };
       const contact = d.contact ?? d.effect?.contact;
-      return this.giveUp(job, "error", (err as Error).message, null, contact, d.endpoint);
+      return this.giveUp(job, "error", (err as Error).message, failureRecord(job), contact, d.endpoint);
     }
   }
 
-  private outcome(effect: string, record: JournalRecord, outcome: Outcome) {
-    return recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax });
+  /** Records an outcome, trying a few times (a Redis blip must not make an accepted email go out again). */
+  private async outcome(effect: string, record: JournalRecord, outcome: Outcome): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        await recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax });
+        return;
+      } catch (err) {
+        if (i >= 4) throw err;
+        await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+      }
+    }
   }
 
   private async sendEmail(job: Job): Promise<string> {
@@ -97,14 +108,21 @@ export class ActionWorkers {
     const e = job.data as EmailEntry;
     const prev = await r.get(k.effect(e.id));
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
+    const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
+    if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
     const current = (await r.get(k.alias(e.contact))) ?? e.contact;
     const [[, unsub], [, stored]] = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current))
       .hget(k.contact(current), "s").exec()) as [[unknown, number], [unknown, string | null]];
     const traits = stored ? parseState(stored).traits : {};
-    const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
     // Consent is checked again at send time: an unsubscribe after the decision wins.
     if (unsub > 0 || traits["unsubscribed"] === true) {
       await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");
+      this.o.metrics?.emails.inc({ outcome: "suppressed" });
+      return "suppressed";
+    }
+    // One mailbox per email: a trait holding a list of addresses must not fan out.
+    if (mailboxes(e.to) !== 1) {
+      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "invalid-address" }, "suppressed");
       this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
     }
@@ -134,9 +152,14 @@ export class ActionWorkers {
       const reason = c.permanent ? "rejected" : "retries-exhausted";
       return this.giveUp(job, reason, c.message, { ...base, type: "email.failed", reason, ...(c.code ? { code: c.code } : {}) }, e.contact);
     }
+    await job.updateData({ ...e, accepted: Date.now() }).catch((err: unknown) => log.warn({ err, effect: e.id }, "could not mark an accepted email"));
+    return this.sent(e, base);
+  }
+
+  private async sent(e: EmailEntry, base: { at: string; contact: string; journey: string; template: string; effect: string }): Promise<string> {
     await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent");
     this.o.metrics?.emails.inc({ outcome: "sent" });
-    log.debug({ effect: e.id, to: e.to }, "email sent");
+    this.o.log.debug({ effect: e.id, to: e.to }, "email sent");
     return "sent";
   }
 
@@ -183,7 +206,7 @@ export class ActionWorkers {
   /** Gives a job up: a dead letter, and a failure record in the contact's journal. */
   private async giveUp(job: Job, reason: string, error: string, record: JournalRecord | null, contact?: string, endpoint?: string): Promise<string> {
     await this.o.engine.deadLetters.add({
-      id: String(job.id).replace(/-r\d+$/, ""), queue: job.queueName, name: job.name, data: job.data as Record<string, unknown>, error, reason,
+      id: (job.data as { replay?: number }).replay ? String(job.id).replace(/-r\d+$/, "") : String(job.id), queue: job.queueName, name: job.name, data: job.data as Record<string, unknown>, error, reason,
       attempts: job.attemptsMade + 1, ...(contact ? { contact } : {}), ...(endpoint ? { endpoint } : {}),
     });
     if (job.queueName === EMAIL_QUEUE) this.o.metrics?.emails.inc({ outcome: "failed" });
@@ -201,6 +224,26 @@ export class ActionWorkers {
       if (w.isRunning()) await w.close(true);
     }));
   }
+}
+
+/** How many mailboxes an address field names (nodemailer's parser; groups count their members). */
+function mailboxes(to: string): number {
+  try {
+    return addressparser(to, { flatten: true }).filter((a) => "address" in a && a.address.includes("@")).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** The journal record of a job given up for an unexpected error. */
+function failureRecord(job: Job): JournalRecord | null {
+  if (job.queueName === EMAIL_QUEUE) {
+    const e = job.data as EmailEntry;
+    return { at: e.at, contact: e.contact, journey: e.journey, type: "email.failed", template: e.template, effect: e.id, reason: "error" };
+  }
+  const d = job.data as WebhookJob;
+  if (!("contact" in d.effect)) return null;
+  return { at: d.effect.at, contact: d.effect.contact, journey: (d.effect as { journey: string }).journey, type: "webhook.failed", endpoint: d.endpoint, webhook: d.kind };
 }
 
 function lastAttempt(job: Job): boolean {

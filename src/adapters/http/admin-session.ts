@@ -4,7 +4,7 @@
  * token instead. The cookie holds an expiry and an HMAC of it under the deployment secret,
  * so it cannot be forged and changing the secret signs everyone out.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { bearerToken, sameSecret } from "./auth.js";
 import { HttpError } from "./errors.js";
@@ -13,18 +13,20 @@ import { HttpError } from "./errors.js";
 export const SESSION_COOKIE = "waymark_admin";
 const SESSION_MS = 12 * 3600 * 1_000;
 
-const sign = (secret: Buffer, expires: number) => createHmac("sha256", secret).update(`admin-session\n${expires}`).digest("base64url");
+// Sessions are bound to the admin token: rotating the token signs every session out.
+const sign = (secret: Buffer, token: string, expires: number) =>
+  createHmac("sha256", secret).update(`admin-session\n${expires}\n`).update(createHash("sha256").update(token).digest()).digest("base64url");
 
 /** A session cookie value valid until `expires`. */
-export function sessionValue(secret: Buffer, expires: number): string {
-  return `${expires}.${sign(secret, expires)}`;
+export function sessionValue(secret: Buffer, token: string, expires: number): string {
+  return `${expires}.${sign(secret, token, expires)}`;
 }
 
-/** Whether a cookie value is a valid, unexpired session. */
-export function validSession(secret: Buffer, value: string | undefined, now = Date.now()): boolean {
+/** Whether a cookie value is a valid, unexpired session for the current admin token. */
+export function validSession(secret: Buffer, token: string, value: string | undefined, now = Date.now()): boolean {
   const m = /^(\d+)\.([A-Za-z0-9_-]+)$/.exec(value ?? "");
   if (!m || Number(m[1]) <= now) return false;
-  const want = Buffer.from(sign(secret, Number(m[1])));
+  const want = Buffer.from(sign(secret, token, Number(m[1])));
   const got = Buffer.from(m[2]!);
   return got.length === want.length && timingSafeEqual(got, want);
 }
@@ -50,7 +52,7 @@ export function requireAdminPage(token: string | undefined, secret: Buffer) {
   return (req: Request, res: Response, next: NextFunction): void => {
     if (token === undefined) return next(new HttpError(503, "the admin pages are disabled: WAYMARK_ADMIN_TOKEN is unset"));
     const bearer = bearerToken(req.headers.authorization);
-    if ((bearer !== undefined && sameSecret(bearer, token)) || validSession(secret, cookie(req, SESSION_COOKIE))) return next();
+    if ((bearer !== undefined && sameSecret(bearer, token)) || validSession(secret, token, cookie(req, SESSION_COOKIE))) return next();
     if (req.method === "GET" && (req.headers.accept ?? "").includes("text/html")) {
       return res.redirect(303, `/admin/login?next=${encodeURIComponent(req.originalUrl)}`);
     }
@@ -75,7 +77,7 @@ ${error ? `<p class="error" role="alert">${error}</p>` : ""}
 </form></main></body></html>`;
 
 /** Sign-in and sign-out routes (mount at the root). */
-export function adminSessionRouter(token: string | undefined, secret: Buffer): Router {
+export function adminSessionRouter(token: string | undefined, secret: Buffer, opts: { secureCookie?: boolean } = {}): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: "4kb" });
   r.get("/admin/login", (req: Request, res: Response) => {
@@ -90,8 +92,9 @@ export function adminSessionRouter(token: string | undefined, secret: Buffer): R
       return;
     }
     const expires = Date.now() + SESSION_MS;
-    res.cookie(SESSION_COOKIE, sessionValue(secret, expires), {
-      httpOnly: true, sameSite: "strict", secure: req.secure, path: "/", maxAge: SESSION_MS,
+    // Secure when served over https, or published at an https URL (TLS ended at a proxy).
+    res.cookie(SESSION_COOKIE, sessionValue(secret, token, expires), {
+      httpOnly: true, sameSite: "strict", secure: req.secure || opts.secureCookie === true, path: "/", maxAge: SESSION_MS,
     });
     res.redirect(303, next);
   });

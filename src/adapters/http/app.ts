@@ -21,6 +21,11 @@ import { reportsRouter } from "./reports.js";
 import { requestId } from "./request-id.js";
 import { unsubscribeRouter } from "./unsubscribe.js";
 
+/** A request URL without link tokens: `/v1/unsubscribe/<token>` and `?token=`. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/unsubscribe\/)[^/?#]+/, "$1[token]").replace(/([?&]token=)[^&#]*/, "$1[token]");
+}
+
 /** What the app is made of. */
 export type AppDeps = {
   config: Config;
@@ -42,6 +47,8 @@ export function createApp({ config, engine, log, reload, secret, metrics }: AppD
     genReqId: requestId,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
+    // Link tokens (unsubscribe, hand-off acknowledgement) stay out of the logs.
+    serializers: { req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
   }));
 
   app.get("/healthz", (_req, res) => {
@@ -55,7 +62,7 @@ export function createApp({ config, engine, log, reload, secret, metrics }: AppD
   app.get("/metrics", async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-  app.use(adminSessionRouter(config.WAYMARK_ADMIN_TOKEN, secret));
+  app.use(adminSessionRouter(config.WAYMARK_ADMIN_TOKEN, secret, { secureCookie: config.WAYMARK_PUBLIC_URL?.startsWith("https:") ?? false }));
   const pageAuth = requireAdminPage(config.WAYMARK_ADMIN_TOKEN, secret);
   app.use(QUEUES_PATH, pageAuth, queuesBoard([engine.queue, engine.outbox.email, engine.outbox.webhooks]));
   app.use("/dashboard", pageAuth, dashboardRouter({ engine }));

@@ -54,6 +54,7 @@ export type JourneyCard = {
   stages: StageRow[];
   segments: Record<string, number>;
   emails: { sent: number; suppressed: number; deferred: number; failed: number };
+  /** `slaAttainment`: hand-offs resolved within their SLA over those decided (resolved in time, or breached). */
   handoffs: { opened: number; breached: number; resolved: number; slaAttainment: number | null };
   /** Attribution credit by channel (sums of credits, one per goal). */
   attribution: { model: string | null; credits: Record<string, number> };
@@ -83,7 +84,7 @@ export function dashboardData(compiled: Compiled, counters: Record<string, strin
       id: j.id, name: j.name ?? j.id, entered: rec("journey.entered"), goals: rec("goal.reached"),
       goalRate: ratio(rec("goal.reached"), rec("journey.entered")), stages, segments: j.segments,
       emails: { sent: rec("email.sent"), suppressed: rec("email.suppressed"), deferred: rec("email.deferred"), failed: rec("email.failed") },
-      handoffs: { opened, breached, resolved: rec("handoff.resolved"), slaAttainment: opened > 0 ? 1 - breached / opened : null },
+      handoffs: { opened, breached, resolved: rec("handoff.resolved"), slaAttainment: ratio(n(`h|${j.id}|ontime`), n(`h|${j.id}|ontime`) + breached) },
       attribution: { model: cj.def.attribution?.model ?? null, credits },
     };
   });

@@ -9,7 +9,7 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { attribute, type Compiled, type Model } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
-import { range, rangeCounters, type Range } from "../redis/ranges.js";
+import { aligned, range, rangeCounters, type Range } from "../redis/ranges.js";
 import type { Config } from "../config.js";
 import { csvField } from "./audience-export.js";
 import { requireAdmin } from "./auth.js";
@@ -97,11 +97,12 @@ export function reportsRouter(d: ReportDeps): Router {
 /** Credit by channel under another model, from the touchpoints kept with each conversion. */
 async function recompute(d: ReportDeps, journey: string, model: Model, rg: Range, halfLife: number, weights: Record<string, number>) {
   const list = await d.engine.redis.lrange(d.engine.keys.conversions(journey), 0, -1);
+  const { from, to } = aligned(rg); // the same whole hours or days the counters cover
   const credits: Record<string, number> = {};
   for (const x of list) {
     const conv = JSON.parse(x) as { at: string; credits: { at: string; event: string; channel: string }[] };
     const at = Date.parse(conv.at);
-    if (at < rg.from || at >= rg.to) continue;
+    if (at < from || at >= to) continue;
     const tps = conv.credits.map((c) => ({ at: Date.parse(c.at), event: c.event, channel: c.channel }));
     for (const c of attribute(model, tps, at, halfLife, weights)) credits[c.channel] = (credits[c.channel] ?? 0) + c.credit;
   }

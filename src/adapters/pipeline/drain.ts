@@ -14,7 +14,7 @@ import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { parseState } from "../redis/state.js";
 import { bucketOps, hourlyDeltas, runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
-import { planCommit, type CommitPlan } from "./commit-plan.js";
+import { planCommit, type CommitOp, type CommitPlan } from "./commit-plan.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
 /** What a drain needs. */
@@ -53,11 +53,13 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
     const before = runPositions(compiled, state);
     const emailBefore = state.traits["email"];
+    const unsubscribedBefore = state.traits["unsubscribed"];
     const oldWake = state.wakeAt;
     let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
     const cursorsRead = { ...cursors };
     const records: JournalRecord[] = [];
     const effects: Effect[] = [];
+    const mergeOps: CommitOp[] = [];
     let merged = "";
     let mergedVersion = "";
     let consumed = 0;
@@ -67,9 +69,22 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
         const [[, anon], [, anonVersion]] = (await d.redis.multi().hget(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
         if (typeof anon === "string") {
           const from = parseState(anon);
-          // Runs taken over from the anonymous contact keep their positions for the counters.
-          for (const [jid, p] of runPositions(compiled, from)) if (!before.has(jid) && !state.runs[jid]?.on) before.set(jid, p);
+          const positions = runPositions(compiled, from);
+          // The anonymous id leaves the stage sets; runs taken over keep their positions (for
+          // the counters) and put the user in their stage's set.
+          for (const [jid, p] of positions) {
+            mergeOps.push(["ZREM", d.keys.inStage(jid, p.stage), item.m]);
+            if (!before.has(jid) && !state.runs[jid]?.on) {
+              before.set(jid, p);
+              mergeOps.push(["ZADD", d.keys.inStage(jid, p.stage), p.since, contact]);
+            }
+          }
           state = mergeContacts(compiled, state, from);
+          for (const aud of Object.keys(from.aud)) {
+            mergeOps.push(["ZREM", d.keys.audience(aud), item.m]);
+            const kept = state.aud[aud];
+            if (kept) mergeOps.push(["ZADD", d.keys.audience(aud), kept[0] === 0 ? "+inf" : kept[0], contact]);
+          }
         }
         merged = item.m;
         mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
@@ -93,8 +108,11 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
     const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
+    plan.ops.unshift(...mergeOps);
     const email = state.traits["email"];
     if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
+    // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
+    if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
     const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before });
     if (result === -1 || result === -2) {
       d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
@@ -103,7 +121,7 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     done += consumed;
     d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
     d.metrics?.evaluated.inc(consumed);
-    if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace());
+    if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace(), d.log);
     if (result === 0) return done;
   }
   return done;
@@ -137,7 +155,11 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
   for (const [f, delta] of stats) args.push(f, delta);
   for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
   for (const [f, v] of changed) args.push(f, String(v));
-  for (const [cmd, key, ...rest] of ops) args.push(cmd, keyOf(key), rest.length, ...rest);
+  for (const [cmd, key, ...rest] of ops) {
+    // A bad number would fail the script half-way (Redis does not roll scripts back): refuse it here.
+    if (rest.some((x) => typeof x === "number" && !Number.isFinite(x))) throw new Error(`drain: ${cmd} ${key} with a non-finite number`);
+    args.push(cmd, keyOf(key), rest.length, ...rest);
+  }
   return d.scripts.commit(keys, args);
 }
 

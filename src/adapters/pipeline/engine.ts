@@ -99,7 +99,7 @@ export class Engine {
   async sweep(now = Date.now()): Promise<number> {
     const lock = await this.o.redis.set(`${this.keys.base}:sweep`, "1", "PX", SWEEP_MS, "NX");
     if (lock !== "OK") return 0;
-    const queued = await this.outbox.sweep(this.ws, now);
+    const queued = await this.outbox.sweep(this.ws, now, 5_000, this.o.log);
     if (queued > 0) this.o.log.warn({ effects: queued }, "queued effects left in the outbox");
     const stale = await this.o.redis.zrangebyscore(this.keys.pending, "-inf", now - STALE_MS, "LIMIT", 0, 500);
     if (stale.length > 0) {

@@ -23,7 +23,7 @@ export class Keys {
   /** Seen message ids (de-duplication window). */
   message(id: string): string { return `${this.base}:mid:${id}`; }
   /** A hand-off (hash: contact, journey, team, owner, status, times). */
-  handoff(id: string): string { return `${this.base}:ho:${id}`; }
+  handoff(id: string): string { return `${this.base}:handoff:${id}`; }
   /** Hand-offs by status (`open`, `breached`, `resolved`), scored by when they got there. */
   handoffs(status: string): string { return `${this.base}:hos:${status}`; }
   /** Effects committed but not yet queued as jobs (sorted set scored by commit time). */

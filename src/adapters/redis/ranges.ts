@@ -17,9 +17,18 @@ export type Range = { from: number; to: number; granularity: "hour" | "day" };
 export const RANGES = { "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY } as const;
 export type RangeName = keyof typeof RANGES;
 
-/** A range of `from`..`to`; hourly buckets when it spans at most 48 hours. */
-export function range(from: number, to: number): Range {
-  return { from, to, granularity: to - from <= 2 * DAY ? "hour" : "day" };
+/** Hour buckets are kept 8 days; a range reaching further back is counted by day. */
+const HOURS_KEPT = 8 * DAY;
+
+/** A range of `from`..`to`: hourly buckets when it spans at most 48 hours within the last 8 days, else daily. */
+export function range(from: number, to: number, now = Date.now()): Range {
+  return { from, to, granularity: to - from <= 2 * DAY && from >= now - HOURS_KEPT + HOUR ? "hour" : "day" };
+}
+
+/** The range widened to whole buckets: what the counters actually cover. */
+export function aligned(r: Range): { from: number; to: number } {
+  const size = r.granularity === "hour" ? HOUR : DAY;
+  return { from: Math.floor(r.from / size) * size, to: Math.ceil(r.to / size) * size };
 }
 
 /** The bucket names covering a range (partial buckets at the ends are included whole). */

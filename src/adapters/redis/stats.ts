@@ -7,7 +7,7 @@ import type { Compiled, ContactState, JournalRecord } from "../../core/index.js"
 /** Stay lengths are counted in buckets growing by 2^(1/4) (about 19%) from one second. */
 const PER_DOUBLING = 4;
 
-/** The bucket of a stay of `ms` (0 holds everything under about 1.19 s). */
+/** The bucket of a stay of `ms` (0 holds every stay under 1 s). */
 export function stayBucket(ms: number): number {
   return ms < 1_000 ? 0 : Math.floor(PER_DOUBLING * Math.log2(ms / 1_000)) + 1;
 }
@@ -19,7 +19,10 @@ export function bucketMiddle(b: number): number {
   return Math.round(lo * 2 ** (1 / (2 * PER_DOUBLING)));
 }
 
-/** The median stay from bucket counts (null without stays): within about 10% of the true one. */
+/**
+ * The (lower) median stay from bucket counts, null without stays: within 10% of the exact
+ * lower median for stays of 1 s or more; stays under 1 s count as 0.5 s.
+ */
 export function medianFromBuckets(counts: Map<number, number>): number | null {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
   if (total === 0) return null;
@@ -132,6 +135,10 @@ function walk(before: RunPositions, records: JournalRecord[], emit: (field: stri
         stage.set(j, { id, since: at });
         break;
       }
+      case "handoff.resolved":
+        // Decided in time: resolved before its SLA ran out (a late one was counted as breached).
+        if (!r["breached"]) add(`h|${j}|ontime`, 1);
+        break;
       case "goal.reached":
         if (cur) add(`s|${j}|${cur.id}|converted`, 1);
         break;
