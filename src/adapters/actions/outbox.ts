@@ -15,6 +15,9 @@ import type { OutboxEntry } from "../pipeline/commit-plan.js";
 export const EMAIL_QUEUE = "email";
 export const WEBHOOK_QUEUE = "webhooks";
 
+/** BullMQ's per-queue event streams (nobody here listens to them): short, not its default 10,000. */
+export const EVENTS = { events: { maxLen: 1_000 } };
+
 /** How long finished action jobs are kept: their ids de-duplicate re-queueing meanwhile. */
 const KEEP_DONE = { age: 24 * 3600, count: 200_000 };
 
@@ -41,8 +44,8 @@ export class Outbox {
   readonly webhooks: Queue;
 
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly retry: RetryPolicy) {
-    this.email = new Queue(EMAIL_QUEUE, { connection: redis, prefix: keys.bull });
-    this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: keys.bull });
+    this.email = new Queue(EMAIL_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
+    this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
   }
 
   /** The jobs of one outbox member (an audience batch makes one per endpoint of its audience). */

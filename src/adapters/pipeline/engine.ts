@@ -7,7 +7,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Compiled, Workspace } from "../../core/index.js";
 import { DeadLetters } from "../actions/dead-letters.js";
-import { EMAIL_QUEUE, Outbox, WEBHOOK_QUEUE, type RetryPolicy } from "../actions/outbox.js";
+import { EMAIL_QUEUE, EVENTS, Outbox, WEBHOOK_QUEUE, type RetryPolicy } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
@@ -71,7 +71,7 @@ export class Engine {
       [EMAIL_QUEUE]: { queue: this.outbox.email, attempts: retry.emailAttempts },
       [WEBHOOK_QUEUE]: { queue: this.outbox.webhooks, attempts: retry.webhookAttempts },
     });
-    this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull });
+    this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull, streams: EVENTS });
     this.inbox = new Inbox(o.redis, this.keys, this.scripts, this.queue);
     if (o.workerRedis) {
       const deps: DrainDeps = {
