@@ -169,9 +169,7 @@ export class ActionWorkers {
     const ws = engine.workspace;
     const ep = ws.endpoints?.[d.endpoint];
     const contact = "contact" in d.effect ? d.effect.contact : undefined;
-    const failed = contact === undefined ? null : {
-      at: d.effect.at, contact, journey: (d.effect as { journey: string }).journey, type: "webhook.failed", endpoint: d.endpoint, webhook: d.kind,
-    };
+    const failed = failureRecord(job);
     if (!ep) return this.giveUp(job, "unknown-endpoint", `endpoint "${d.endpoint}" is not declared in waymark.yaml`, failed, contact, d.endpoint);
     const disabled = await engine.redis.hget(engine.keys.disabledEndpoints, d.endpoint);
     if (disabled !== null) return this.giveUp(job, "endpoint-disabled", `endpoint "${d.endpoint}" is disabled (it answered 410 Gone)`, failed, contact, d.endpoint);
