@@ -18,8 +18,8 @@ export const WEBHOOK_QUEUE = "webhooks";
 /** BullMQ's per-queue event streams (nobody here listens to them): short, not its default 10,000. */
 export const EVENTS = { events: { maxLen: 1_000 } };
 
-/** How long finished action jobs are kept: their ids de-duplicate re-queueing meanwhile. */
-const KEEP_DONE = { age: 24 * 3600, count: 200_000 };
+/** How long finished action jobs are kept: their ids de-duplicate a re-queueing by the outbox sweep (which runs within seconds). */
+const KEEP_DONE = { age: 3600, count: 100_000 };
 
 /** Retry settings of the action jobs. */
 export type RetryPolicy = { emailAttempts: number; webhookAttempts: number };
