@@ -46,7 +46,7 @@ export function unsubscribeRouter(d: UnsubscribeDeps): Router {
     await d.engine.redis.multi().set(k.unsubscribed(contact), String(now)).set(k.unsubscribed(current), String(now)).exec();
     const traits = { unsubscribed: true };
     await d.engine.inbox.push([{
-      contact, item: { i: { kind: "event", name: "Identify", properties: traits, traits, at: now }, at: now }, messageId: `unsub-${contact}`,
+      contact, item: { i: { kind: "event", name: "Identify", properties: traits, traits, at: now }, at: now }, messageId: `unsub-${contact}-${now}`,
     }], now);
     if (req.accepts(["html", "text"]) === "html") res.type("html").send(page("You are unsubscribed", "<p>You will not receive these emails any more.</p>"));
     else res.type("text").send("unsubscribed\n");
