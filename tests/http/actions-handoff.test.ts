@@ -81,6 +81,15 @@ describe("hand-offs", () => {
 });
 
 describe("audiences", () => {
+  it("sends a batch as soon as WAYMARK_AUDIENCE_BATCH changes wait, without waiting for the timer", async () => {
+    a = await actionServer({ env: { WAYMARK_AUDIENCE_BATCH: "2", WAYMARK_AUDIENCE_WAIT_MS: "600000" } });
+    for (const u of ["b1", "b2", "b3"]) await a.send(track(u, "Signed Up"), track(u, "Demo Requested"));
+    // Three additions, batches of two: a full batch goes at once (the timer is 10 minutes).
+    await until(async () => a!.hooks.of("/ads", "audience.changed").length >= 1);
+    const first = body(a.hooks.of("/ads", "audience.changed")[0]!).data;
+    expect((first["added"] as unknown[]).length + (first["removed"] as unknown[]).length).toBe(2);
+  });
+
   it("moves an anonymous visitor's memberships (audiences, stage sets) to the user it merges into", async () => {
     a = await actionServer({ env: { WAYMARK_AUDIENCE_WAIT_MS: "60000" } });
     const anon = (event: string) => ({ type: "track", anonymousId: "anon-9", event, properties: {}, timestamp: new Date().toISOString() });
