@@ -1,5 +1,6 @@
 // One webhook attempt against a real HTTP receiver: Standard Webhooks signatures verified
 // with the `standardwebhooks` package, classification of failures, schedules.
+import { createHmac } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -162,15 +163,19 @@ describe("signing", () => {
     expect(webhookHeaders(secret, "msg_1", 1_700_000_000, body)).toMatchObject({ "webhook-id": "msg_1", "webhook-timestamp": "1700000000" });
   });
 
-  it("reads whsec_ secrets and refuses what receivers could not load", () => {
+  it("reads whsec_ secrets as receivers' libraries do, refuses broken ones, and uses a plain string as it is", () => {
     expect(secretBytes(secret).toString()).toBe("a shared secret of some length!!");
     expect(secretBytes("YWJj").toString()).toBe("abc");
     expect(() => secretBytes("whsec_")).toThrow(/empty/);
     expect(() => secretBytes("")).toThrow(/empty/);
-    for (const bad of ["not base64!", "whsec_YWI", "whsec_YW-_", "whsec_ YWJj", "whsec_YWJj===="]) {
+    for (const bad of ["whsec_YWI", "whsec_YW-_", "whsec_ YWJj", "whsec_YWJj===="]) {
       expect(() => secretBytes(bad), bad).toThrow(/not valid base64/);
       expect(() => new Webhook(bad), bad).toThrow();
     }
+    // A plain secret signs with its own bytes: what a receiver computing the HMAC by hand expects.
+    const body = "{}";
+    const mac = createHmac("sha256", "not base64!").update(`m.1.${body}`).digest("base64");
+    expect(signature("not base64!", "m", 1, body)).toBe(`v1,${mac}`);
   });
 });
 

@@ -1,26 +1,29 @@
 /**
  * Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed by
- * the secret's bytes (`whsec_` + base64).
+ * the secret's bytes (`whsec_` + base64, or a plain string as it is).
  */
 import { createHmac } from "node:crypto";
 
 const PREFIX = "whsec_";
-const HINT = "a webhook secret must be whsec_ followed by base64, e.g. whsec_$(openssl rand -base64 32)";
+const HINT = "a Standard Webhooks secret is whsec_ followed by base64, e.g. whsec_$(openssl rand -base64 32)";
 /** Standard, padded base64: what the `standardwebhooks` package (@stablelib/base64) accepts. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
 /**
- * The key bytes of a Standard Webhooks secret: an optional `whsec_` prefix, then padded
- * standard base64 (as `new Webhook(secret)` of the `standardwebhooks` package reads it).
+ * The key bytes of a webhook secret. `whsec_` + padded standard base64 is Standard
+ * Webhooks' form (decoded, as `new Webhook(secret)` of the `standardwebhooks` package reads
+ * it); so is bare padded base64. Any other string is used as it is (its UTF-8 bytes), for
+ * receivers that compute the HMAC with the plain secret.
  *
- * @throws Error when nothing follows the prefix or the rest is not padded base64 (a
- *   secret receivers' libraries would refuse to load).
+ * @throws Error when the secret is empty, or starts with `whsec_` but is not padded base64.
  */
 export function secretBytes(secret: string): Buffer {
-  const b64 = secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : secret;
+  const prefixed = secret.startsWith(PREFIX);
+  const b64 = prefixed ? secret.slice(PREFIX.length) : secret;
   if (b64.length === 0) throw new Error(`the webhook secret is empty: ${HINT}`);
-  if (!BASE64.test(b64)) throw new Error(`the webhook secret is not valid base64 (standard alphabet, padded with =): ${HINT}`);
-  return Buffer.from(b64, "base64");
+  if (BASE64.test(b64)) return Buffer.from(b64, "base64");
+  if (prefixed) throw new Error(`the webhook secret is not valid base64 (standard alphabet, padded with =): ${HINT}`);
+  return Buffer.from(secret, "utf8");
 }
 
 /**

@@ -66,9 +66,10 @@ export function loadDefinitions(input: LoadInput): LoadResult {
         workspace = env.value;
         for (const [name, ep] of Object.entries(workspace.endpoints ?? {})) {
           const unset = (field: string) => env.missing.some((m) => m.path[1] === name && m.path[2] === field);
-          const b64 = ep.secret.replace(/^whsec_/, "");
-          if (!unset("secret") && (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)) {
-            problems.push(src.problemAt({ path: ["endpoints", name, "secret"], message: "the secret must be whsec_ followed by padded base64 (Standard Webhooks), e.g. whsec_$(openssl rand -base64 32)" }));
+          // whsec_ announces Standard Webhooks' base64 secret: it must decode (a plain secret is used as it is).
+          const b64 = ep.secret.startsWith("whsec_") ? ep.secret.slice(6) : null;
+          if (!unset("secret") && b64 !== null && (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0)) {
+            problems.push(src.problemAt({ path: ["endpoints", name, "secret"], message: "the secret starts with whsec_ but is not padded base64 (Standard Webhooks), e.g. whsec_$(openssl rand -base64 32)" }));
           }
           if (!unset("url") && !/^https?:\/\/[^\s/]+/.test(ep.url)) {
             problems.push(src.problemAt({ path: ["endpoints", name, "url"], message: "the url must be an http:// or https:// URL" }));
