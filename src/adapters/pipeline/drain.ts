@@ -13,7 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { parseState } from "../redis/state.js";
-import { bucketOps, hourlyDeltas, runPositions, statDeltas, type RunPositions } from "../redis/stats.js";
+import { bucketOps, counterDeltas, runPositions, type RunPositions } from "../redis/stats.js";
 import { planCommit, type CommitOp, type CommitPlan } from "./commit-plan.js";
 import { drainJob, type InboxItem } from "./inbox.js";
 
@@ -143,8 +143,8 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
     if (i === undefined) keyIndex.set(key, (i = keys.push(key)));
     return i;
   };
-  const stats = statDeltas(c.before, c.plan.counted);
-  const ops = [...c.plan.ops, ...bucketOps(k, hourlyDeltas(c.before, c.plan.counted))];
+  const { total: stats, hourly } = counterDeltas(c.before, c.plan.counted);
+  const ops = [...c.plan.ops, ...bucketOps(k, hourly)];
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,

@@ -78,25 +78,28 @@ export const hourOf = (at: number) => new Date(at).toISOString().slice(0, 13);
 
 /**
  * The counter increments for `records`, given where the contact stood before them (to
- * know the stage a contact leaves on exit or converts in, and the segments it leaves).
+ * know the stage a contact leaves on exit or converts in, and the segments it leaves):
+ * in all (`total`) and, for flows, by the UTC hour of each record's instant (`hourly`).
+ * One pass over the records: this runs on every commit.
  */
-export function statDeltas(before: RunPositions, records: JournalRecord[]): StatDelta[] {
-  const out = new Map<string, number>();
-  walk(before, records, (f, d) => out.set(f, (out.get(f) ?? 0) + d));
-  return [...out].filter(([, d]) => d !== 0);
-}
-
-/** The flow increments of `records` by the UTC hour of each record's instant. */
-export function hourlyDeltas(before: RunPositions, records: JournalRecord[]): Map<string, StatDelta[]> {
+export function counterDeltas(before: RunPositions, records: JournalRecord[]): { total: StatDelta[]; hourly: Map<string, StatDelta[]> } {
+  const total = new Map<string, number>();
   const hours = new Map<string, Map<string, number>>();
   walk(before, records, (f, d, at) => {
+    total.set(f, (total.get(f) ?? 0) + d);
     if (!isFlow(f)) return;
     const h = hourOf(at);
     let m = hours.get(h);
     if (!m) hours.set(h, (m = new Map()));
     m.set(f, (m.get(f) ?? 0) + d);
   });
-  return new Map([...hours].map(([h, m]) => [h, [...m].filter(([, d]) => d !== 0)]));
+  const nonZero = (m: Map<string, number>): StatDelta[] => [...m].filter(([, d]) => d !== 0);
+  return { total: nonZero(total), hourly: new Map([...hours].map(([h, m]) => [h, nonZero(m)])) };
+}
+
+/** The counter increments for `records` in all (see {@link counterDeltas}). */
+export function statDeltas(before: RunPositions, records: JournalRecord[]): StatDelta[] {
+  return counterDeltas(before, records).total;
 }
 
 function walk(before: RunPositions, records: JournalRecord[], emit: (field: string, delta: number, at: number) => void): void {
