@@ -84,15 +84,23 @@ export type JourneyStats = {
 /** Funnel numbers of every deployed journey from the counters hash (`keys.stats`). */
 export function journeyStats(compiled: Compiled, counters: Record<string, string>): JourneyStats[] {
   const n = (field: string) => Number(counters[field] ?? 0);
+  // Stay-length buckets (`s|journey|stage|h|<bucket>`), grouped by stage in one pass over the counters.
+  const buckets = new Map<string, Map<number, number>>();
+  for (const f of Object.keys(counters)) {
+    const at = f.lastIndexOf("|h|");
+    if (!f.startsWith("s|") || at < 0) continue;
+    const base = f.slice(0, at + 1);
+    let m = buckets.get(base);
+    if (!m) buckets.set(base, (m = new Map()));
+    m.set(Number(f.slice(at + 3)), n(f));
+  }
   return compiled.journeys.map((j) => {
     const stages = j.stages.map(({ id }) => {
       const base = `s|${j.id}|${id}|`;
       const left = n(`${base}left`);
-      const buckets = new Map<number, number>();
-      for (const f of Object.keys(counters)) if (f.startsWith(`${base}h|`)) buckets.set(Number(f.slice(base.length + 2)), n(f));
       return {
         stage: id, now: n(`${base}now`), entered: n(`${base}entered`), converted: n(`${base}converted`), left,
-        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets),
+        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets.get(base) ?? new Map()),
       };
     });
     const segments = Object.fromEntries(j.segments.map(({ id }) => [id, n(`g|${j.id}|${id}`)]));
