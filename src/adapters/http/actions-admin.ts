@@ -10,6 +10,7 @@ import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
 import { HttpError, sendInvalid } from "./errors.js";
 import { streamAudience } from "./audience-export.js";
+import { wantsCsv } from "./csv.js";
 
 /** What the routes need. */
 export type ActionsAdminDeps = {
@@ -50,8 +51,7 @@ export function actionsAdminRouter(d: ActionsAdminDeps): Router {
     const aud = req.params.id;
     const def = d.engine.workspace.audiences?.[aud];
     if (!def) throw new HttpError(404, `no audience "${aud}" is declared in waymark.yaml`);
-    const csv = req.query["format"] === "csv" || (req.query["format"] === undefined && req.accepts(["application/json", "text/csv"]) === "text/csv");
-    await streamAudience(redis(), k, { id: aud, name: def.name ?? aud, csv, now: Date.now() }, res);
+    await streamAudience(redis(), k, { id: aud, name: def.name ?? aud, csv: wantsCsv(req), now: Date.now() }, res);
   });
 
   r.get("/dlq", auth, async (req: Request, res: Response) => {

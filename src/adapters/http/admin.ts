@@ -11,7 +11,7 @@ import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
 import { HttpError, sendInvalid } from "./errors.js";
-import { csvField } from "./audience-export.js";
+import { sendCsv, wantsCsv } from "./csv.js";
 import { contactView, journeyStats } from "./views.js";
 
 /** Reloads the journeys folder: the new set is deployed only when all of it is valid. */
@@ -101,14 +101,12 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.get("/journeys", auth, async (req: Request, res: Response) => {
     const journeys = journeyStats(d.engine.compiled, await redis().hgetall(k.stats));
-    const csv = req.query["format"] === "csv" || (req.query["format"] === undefined && req.accepts(["application/json", "text/csv"]) === "text/csv");
-    if (!csv) {
+    if (!wantsCsv(req)) {
       res.json({ journeys });
       return;
     }
-    const head = "journey,stage,now,entered,converted,left,avgMsInStage,medianMsInStage\r\n";
-    res.type("text/csv; charset=utf-8").send(head + journeys.flatMap((j) => j.stages.map((st) =>
-      [j.id, st.stage, st.now, st.entered, st.converted, st.left, st.avgMsInStage ?? "", st.medianMsInStage ?? ""].map((v) => csvField(String(v))).join(",") + "\r\n")).join(""));
+    sendCsv(res, ["journey", "stage", "now", "entered", "converted", "left", "avgMsInStage", "medianMsInStage"],
+      journeys.flatMap((j) => j.stages.map((st) => [j.id, st.stage, st.now, st.entered, st.converted, st.left, st.avgMsInStage, st.medianMsInStage])));
   });
 
   r.post("/journeys/reload", auth, async (_req: Request, res: Response) => {

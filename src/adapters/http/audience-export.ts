@@ -5,25 +5,19 @@
 import type { Response } from "express";
 import type { Redis } from "ioredis";
 import type { Keys } from "../redis/keys.js";
+import { csvLine } from "./csv.js";
 
 const PAGE = 1_000;
 
 /** One member row. */
 export type AudienceMember = { contact: string; email: string | null; expiresAt: string | null };
 
-/** Quotes a CSV field when needed (RFC 4180), and defuses spreadsheet formulas. */
-export function csvField(v: string | null): string {
-  if (v === null) return "";
-  const s = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-
 /** Writes the audience to `res` (JSON `{ audience, name, members, size }`, or CSV). */
 export async function streamAudience(redis: Redis, k: Keys, a: { id: string; name: string; csv: boolean; now: number }, res: Response): Promise<void> {
   res.status(200);
   if (a.csv) {
     res.type("text/csv; charset=utf-8").setHeader("Content-Disposition", `attachment; filename="${a.id}.csv"`);
-    res.write("contact,email,expiresAt\r\n");
+    res.write(csvLine(["contact", "email", "expiresAt"]));
   } else {
     res.type("application/json").write(`{"audience":${JSON.stringify(a.id)},"name":${JSON.stringify(a.name)},"members":[`);
   }
@@ -44,7 +38,7 @@ export async function streamAudience(redis: Redis, k: Keys, a: { id: string; nam
       return { contact, email: typeof email === "string" ? email : null, expiresAt: exp };
     });
     const chunk = a.csv
-      ? rows.map((m) => `${csvField(m.contact)},${csvField(m.email)},${csvField(m.expiresAt)}\r\n`).join("")
+      ? rows.map((m) => csvLine([m.contact, m.email, m.expiresAt])).join("")
       : rows.map((m, i) => `${size + i === 0 ? "" : ","}${JSON.stringify(m)}`).join("");
     size += rows.length;
     if (!res.write(chunk)) await new Promise((r) => res.once("drain", r));

@@ -11,7 +11,7 @@ import { attribute, type Compiled, type Model } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import { aligned, range, rangeCounters, type Range } from "../redis/ranges.js";
 import type { Config } from "../config.js";
-import { csvField } from "./audience-export.js";
+import { sendCsv, wantsCsv } from "./csv.js";
 import { requireAdmin } from "./auth.js";
 import { dashboardData, stalledCounts, type JourneyCard } from "./dashboard-data.js";
 import { HttpError, sendInvalid } from "./errors.js";
@@ -25,9 +25,6 @@ const RangeQuery = z.object({ from: Instant.optional(), to: Instant.optional(), 
 const MODELS = ["first", "last", "linear", "time-decay", "position-based", "custom"] as const;
 const AttributionQuery = RangeQuery.extend({ model: z.enum(MODELS).optional() });
 
-const wantsCsv = (req: Request, format?: string) => format === "csv" || (format === undefined && req.accepts(["application/json", "text/csv"]) === "text/csv");
-const rows = (header: string[], data: (string | number | null)[][]) =>
-  [header, ...data].map((r) => r.map((v) => csvField(v === null ? null : String(v))).join(",")).join("\r\n") + "\r\n";
 
 /** The router (mount at `/v1`). */
 export function reportsRouter(d: ReportDeps): Router {
@@ -57,11 +54,11 @@ export function reportsRouter(d: ReportDeps): Router {
     if (!q.success) return sendInvalid(res, "invalid query", q.error.issues);
     const rg = rangeOf(q.data);
     const c = await card(req.params.id, rg);
-    if (wantsCsv(req, q.data.format)) {
-      res.type("text/csv; charset=utf-8").send(rows(
+    if (wantsCsv(req)) {
+      sendCsv(res,
         ["stage", "now", "entered", "toNext", "converted", "dropped", "left", "avgMsInStage", "medianMsInStage", "stalled", "stalledAfterMs"],
         c.stages.map((s) => [s.stage, s.now, s.entered, s.toNext, s.converted, s.dropped, s.left, s.avgMsInStage, s.medianMsInStage, s.stalled, s.stalledAfterMs]),
-      ));
+      );
       return;
     }
     res.json({
@@ -84,8 +81,8 @@ export function reportsRouter(d: ReportDeps): Router {
     const credits = model === j.attribution.model ? c.attribution.credits : await recompute(d, j.id, model, rg, j.attribution.halfLife, j.attribution.weights);
     const channels = Object.entries(credits).sort((a, b) => b[1] - a[1])
       .map(([channel, credit]) => ({ channel, credit: Math.round(credit * 1_000) / 1_000, share: goals > 0 ? credit / goals : null }));
-    if (wantsCsv(req, q.data.format)) {
-      res.type("text/csv; charset=utf-8").send(rows(["channel", "credit", "share"], channels.map((c) => [c.channel, c.credit, c.share])));
+    if (wantsCsv(req)) {
+      sendCsv(res, ["channel", "credit", "share"], channels.map((c) => [c.channel, c.credit, c.share]));
       return;
     }
     res.json({ journey: j.id, model, ...span(rg), goals, channels });
