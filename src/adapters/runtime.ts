@@ -6,6 +6,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Compiled, Workspace } from "../core/index.js";
+import { retryPolicy } from "./actions/outbox.js";
 import { ActionWorkers } from "./actions/workers.js";
 import { deploymentSecret } from "./actions/secret.js";
 import type { Config } from "./config.js";
@@ -36,7 +37,7 @@ export async function createRuntime(config: Config, d: Deployable, log: Logger, 
     redis, ...(workerRedis ? { workerRedis } : {}), prefix: config.WAYMARK_PREFIX, compiled: d.compiled, workspace: d.workspace, log,
     concurrency: config.WAYMARK_WORKER_CONCURRENCY, batch: config.WAYMARK_BATCH,
     journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
-    retry: { emailAttempts: config.WAYMARK_EMAIL_ATTEMPTS, webhookAttempts: config.WAYMARK_WEBHOOK_RETRIES.length },
+    retry: retryPolicy(config),
     audienceBatch: config.WAYMARK_AUDIENCE_BATCH, audienceWaitMs: config.WAYMARK_AUDIENCE_WAIT_MS,
   });
   metrics.watch(redis, engine.keys, [engine.queue, engine.outbox.email, engine.outbox.webhooks]);

@@ -3,8 +3,7 @@
  * command line (same store as `GET /v1/dlq`). Reads REDIS_URL and WAYMARK_PREFIX.
  */
 import { loadConfig, ConfigError } from "../adapters/config.js";
-import { DeadLetters } from "../adapters/actions/dead-letters.js";
-import { EMAIL_QUEUE, Outbox, WEBHOOK_QUEUE } from "../adapters/actions/outbox.js";
+import { Outbox, retryPolicy } from "../adapters/actions/outbox.js";
 import { Keys } from "../adapters/redis/keys.js";
 import { producerConnection, ready } from "../adapters/redis/connection.js";
 
@@ -24,11 +23,8 @@ export async function runDlq(cmd: DlqCommand, env: Record<string, string | undef
   }
   const redis = producerConnection(config.REDIS_URL);
   const keys = new Keys(config.WAYMARK_PREFIX);
-  const outbox = new Outbox(redis, keys, { emailAttempts: config.WAYMARK_EMAIL_ATTEMPTS, webhookAttempts: config.WAYMARK_WEBHOOK_RETRIES.length });
-  const dlq = new DeadLetters(redis, keys, {
-    [EMAIL_QUEUE]: { queue: outbox.email, attempts: config.WAYMARK_EMAIL_ATTEMPTS },
-    [WEBHOOK_QUEUE]: { queue: outbox.webhooks, attempts: config.WAYMARK_WEBHOOK_RETRIES.length },
-  });
+  const outbox = new Outbox(redis, keys, retryPolicy(config));
+  const dlq = outbox.deadLetters();
   try {
     await ready(redis);
     switch (cmd.action) {

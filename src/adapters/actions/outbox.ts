@@ -8,7 +8,9 @@ import { randomUUID } from "node:crypto";
 import { Queue, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Workspace } from "../../core/index.js";
+import type { Config } from "../config.js";
 import type { Keys } from "../redis/keys.js";
+import { DeadLetters } from "./dead-letters.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 
 /** Queue names of the action workers. */
@@ -23,6 +25,11 @@ const KEEP_DONE = { age: 3600, count: 100_000 };
 
 /** Retry settings of the action jobs. */
 export type RetryPolicy = { emailAttempts: number; webhookAttempts: number };
+
+/** The retry settings of a configuration. */
+export function retryPolicy(config: Pick<Config, "WAYMARK_EMAIL_ATTEMPTS" | "WAYMARK_WEBHOOK_RETRIES">): RetryPolicy {
+  return { emailAttempts: config.WAYMARK_EMAIL_ATTEMPTS, webhookAttempts: config.WAYMARK_WEBHOOK_RETRIES.length };
+}
 
 /** A webhook job: one message to one declared endpoint. */
 export type WebhookJob = {
@@ -46,6 +53,14 @@ export class Outbox {
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly retry: RetryPolicy) {
     this.email = new Queue(EMAIL_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
     this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
+  }
+
+  /** The dead letters of these queues (replays go back to them with their attempts). */
+  deadLetters(): DeadLetters {
+    return new DeadLetters(this.redis, this.keys, {
+      [EMAIL_QUEUE]: { queue: this.email, attempts: this.retry.emailAttempts },
+      [WEBHOOK_QUEUE]: { queue: this.webhooks, attempts: this.retry.webhookAttempts },
+    });
   }
 
   /** The jobs of one outbox member (an audience batch makes one per endpoint of its audience). */

@@ -6,8 +6,8 @@ import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Compiled, Workspace } from "../../core/index.js";
-import { DeadLetters } from "../actions/dead-letters.js";
-import { EMAIL_QUEUE, EVENTS, Outbox, WEBHOOK_QUEUE, type RetryPolicy } from "../actions/outbox.js";
+import type { DeadLetters } from "../actions/dead-letters.js";
+import { EVENTS, Outbox, type RetryPolicy } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
@@ -67,10 +67,7 @@ export class Engine {
     this.ws = o.workspace ?? {};
     const retry = o.retry ?? { emailAttempts: 8, webhookAttempts: 8 };
     this.outbox = new Outbox(o.redis, this.keys, retry);
-    this.deadLetters = new DeadLetters(o.redis, this.keys, {
-      [EMAIL_QUEUE]: { queue: this.outbox.email, attempts: retry.emailAttempts },
-      [WEBHOOK_QUEUE]: { queue: this.outbox.webhooks, attempts: retry.webhookAttempts },
-    });
+    this.deadLetters = this.outbox.deadLetters();
     this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull, streams: EVENTS });
     this.inbox = new Inbox(o.redis, this.keys, this.scripts, this.queue);
     if (o.workerRedis) {
