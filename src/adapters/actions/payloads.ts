@@ -8,7 +8,7 @@ import type { Compiled, Workspace } from "../../core/index.js";
 import { contactView } from "../http/views.js";
 import { readJournal } from "../redis/journal.js";
 import type { Keys } from "../redis/keys.js";
-import { parseState } from "../redis/state.js";
+import { currentId, parseState } from "../redis/state.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import type { AudienceBatch, WebhookJob } from "./outbox.js";
 import { ackUrl } from "./secret.js";
@@ -21,7 +21,7 @@ export type PayloadDeps = { redis: Redis; keys: Keys; compiled: Compiled; worksp
 
 /** A contact as stored now (following a merge), or a bare one when it no longer exists. */
 async function contactNow(d: PayloadDeps, id: string) {
-  const current = (await d.redis.get(d.keys.alias(id))) ?? id;
+  const current = await currentId(d.redis, d.keys, id);
   const stored = await d.redis.hget(d.keys.contact(current), "s");
   return { id: current, state: stored === null ? null : parseState(stored) };
 }

@@ -10,7 +10,7 @@ import { parseDuration, type JournalRecord } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { recordOutcome, type Outcome } from "../redis/journal.js";
-import { parseState } from "../redis/state.js";
+import { currentId, parseState } from "../redis/state.js";
 import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
@@ -110,7 +110,7 @@ export class ActionWorkers {
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
     if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
-    const current = (await r.get(k.alias(e.contact))) ?? e.contact;
+    const current = await currentId(r, k, e.contact);
     const [[, unsub], [, stored]] = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current))
       .hget(k.contact(current), "s").exec()) as [[unknown, number], [unknown, string | null]];
     const traits = stored ? parseState(stored).traits : {};

@@ -6,7 +6,7 @@ import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { verifyAckToken } from "../actions/secret.js";
 import { readJournal } from "../redis/journal.js";
-import { parseState } from "../redis/state.js";
+import { currentId, parseState } from "../redis/state.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
@@ -47,7 +47,7 @@ export function adminRouter(d: AdminDeps): Router {
   const redis = () => d.engine.redis;
 
   /** The id a contact lives under now (an anonymous id merged into a user resolves to the user). */
-  const resolve = async (id: string) => (await redis().get(k.alias(id))) ?? id;
+  const resolve = (id: string) => currentId(redis(), k, id);
   const exists = async (id: string) => (await redis().exists(k.contact(id), k.alias(id))) > 0;
 
   r.get("/contacts/:id", auth, async (req: Request<{ id: string }>, res: Response) => {

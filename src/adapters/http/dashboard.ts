@@ -7,7 +7,7 @@
 import { Router, type Request, type Response } from "express";
 import type { Engine } from "../pipeline/engine.js";
 import { readJournal } from "../redis/journal.js";
-import { parseState } from "../redis/state.js";
+import { currentId, parseState } from "../redis/state.js";
 import { range, rangeCounters, RANGES, type RangeName } from "../redis/ranges.js";
 import { dashboardData, stalledCounts } from "./dashboard-data.js";
 import { contactPage, esc, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
@@ -64,7 +64,7 @@ export function dashboardRouter(d: DashboardDeps): Router {
     const q = typeof req.query["q"] === "string" ? req.query["q"].trim() : "";
     if (q === "") throw new HttpError(400, "give ?q= a contact id or an email address");
     const byEmail = q.includes("@") ? await redis().get(k.email(q)) : null;
-    const id = byEmail ?? (await redis().get(k.alias(q))) ?? q;
+    const id = byEmail ?? (await currentId(redis(), k, q));
     if ((await redis().exists(k.contact(id))) === 0) {
       res.status(404).type("html").send(layout("Not found", `<h2>No contact "${esc(q)}"</h2><p>Search by contact id or email address.</p>`));
       return;
@@ -73,7 +73,7 @@ export function dashboardRouter(d: DashboardDeps): Router {
   });
 
   r.get("/contacts/:id", async (req: Request<{ id: string }>, res: Response) => {
-    const id = (await redis().get(k.alias(req.params.id))) ?? req.params.id;
+    const id = await currentId(redis(), k, req.params.id);
     const stored = await redis().hget(k.contact(id), "s");
     if (stored === null) {
       res.status(404).type("html").send(layout("Not found", `<h2>No contact "${esc(req.params.id)}"</h2>`));

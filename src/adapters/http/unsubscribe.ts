@@ -9,6 +9,7 @@
 import express, { Router, type Request, type Response } from "express";
 import type { Engine } from "../pipeline/engine.js";
 import { verifyUnsubscribeToken } from "../email/index.js";
+import { currentId } from "../redis/state.js";
 import { HttpError } from "./errors.js";
 
 /** What the routes need. */
@@ -42,7 +43,7 @@ export function unsubscribeRouter(d: UnsubscribeDeps): Router {
     const contact = contactOf(req.params.token);
     const now = Date.now();
     const k = d.engine.keys;
-    const current = (await d.engine.redis.get(k.alias(contact))) ?? contact;
+    const current = await currentId(d.engine.redis, k, contact);
     await d.engine.redis.multi().set(k.unsubscribed(contact), String(now)).set(k.unsubscribed(current), String(now)).exec();
     const traits = { unsubscribed: true };
     await d.engine.inbox.push([{
