@@ -8,6 +8,7 @@ import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import express, { Router, type NextFunction, type Request, type Response } from "express";
 import { bearerToken, sameSecret } from "./auth.js";
 import { HttpError } from "./errors.js";
+import { esc } from "./html.js";
 
 /** Cookie name and lifetime of an admin session. */
 export const SESSION_COOKIE = "waymark_admin";
@@ -70,7 +71,7 @@ button{font:inherit;margin-top:1rem;padding:.6rem 1.2rem;border:0;border-radius:
 <body><main><h1>Waymark admin</h1>
 ${error ? `<p class="error" role="alert">${error}</p>` : ""}
 <form method="post" action="/admin/login">
-<input type="hidden" name="next" value="${next.replace(/"/g, "&quot;")}">
+<input type="hidden" name="next" value="${esc(next)}">
 <label for="token">Admin token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">Sign in</button>

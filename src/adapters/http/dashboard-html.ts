@@ -5,12 +5,9 @@
  */
 import type { JournalRecord } from "../../core/index.js";
 import type { JourneyCard } from "./dashboard-data.js";
+import { esc } from "./html.js";
 import type { ContactView } from "./views.js";
 
-/** Escapes text for HTML. */
-export function esc(v: unknown): string {
-  return String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
-}
 
 const pct = (x: number | null) => (x === null ? "–" : `${(x * 100).toFixed(1)}%`);
 const int = (x: number) => x.toLocaleString("en-US");

@@ -10,7 +10,8 @@ import { readJournal } from "../redis/journal.js";
 import { currentId, parseState } from "../redis/state.js";
 import { range, rangeCounters, RANGES, type RangeName } from "../redis/ranges.js";
 import { dashboardData, stalledCounts } from "./dashboard-data.js";
-import { contactPage, esc, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
+import { contactPage, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
+import { esc } from "./html.js";
 import { HttpError } from "./errors.js";
 import { contactView } from "./views.js";
 
