@@ -53,8 +53,6 @@ export class Engine {
   readonly worker: Worker | undefined;
   readonly outbox: Outbox;
   readonly deadLetters: DeadLetters;
-  /** Wake-up lateness samples (ms), newest last, for the benchmark and metrics. */
-  readonly lateness: number[] = [];
   private current: Compiled;
   private ws: Workspace;
   private sweeper: NodeJS.Timeout | undefined;
@@ -140,9 +138,7 @@ export class Engine {
     const data = job.data as { c: string; at?: number };
     if (job.name === "wake") {
       const now = Date.now();
-      this.lateness.push(now - data.at!);
       this.o.metrics?.lateness.observe(Math.max(0, now - data.at!) / 1_000);
-      if (this.lateness.length > 100_000) this.lateness.splice(0, 50_000);
       // The wake joins the contact's inbox (behind anything already there) and this job
       // drains it at once, rather than queueing a second job.
       await this.inbox.push([{ contact: data.c, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c)}-${data.at}` }], now, { queueDrains: false });
