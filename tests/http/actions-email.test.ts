@@ -43,6 +43,20 @@ describe("email", () => {
     expect(sent).toMatchObject({ type: "email.sent", journey: "onboarding", template: "welcome", contact: "u1" });
     const stats = await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent");
     expect(stats).toBe("1");
+    // The finished job is gone (its rendered data does not sit in Redis); queueing the same
+    // effect again, as the outbox sweep would after a crash, sends nothing.
+    const done: { data: unknown; result: unknown }[] = [];
+    a.s.runtime.actions!.email.on("completed", (job, result) => done.push({ data: job.data, result }));
+    await a.send(identify("u1b", { email: "u1b@example.com" }), track("u1b", "Signed Up"));
+    await until(async () => done.length === 1);
+    const again = done[0]!.data as { id: string };
+    await until(async () => (await a!.s.engine.outbox.email.getJob(again.id)) === undefined);
+    const [planned] = a.s.engine.outbox.jobs(JSON.stringify(again), {});
+    await a.s.engine.outbox.email.add(planned!.name, planned!.data, planned!.opts);
+    await until(async () => done.length === 2);
+    expect(done[1]!.result).toBe("sent");
+    expect(a.smtp.to("u1b@example.com")).toHaveLength(1);
+    expect(await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent")).toBe("2");
   });
 
   it("one-click unsubscribe: GET only confirms, POST unsubscribes at once; later sends are suppressed", async () => {

@@ -6,6 +6,7 @@ import { Message, resolveMessage, type Compiled, type JournalRecord } from "../.
 import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
 import type { Engine } from "../../src/adapters/pipeline/engine.js";
 import { loadConfig } from "../../src/adapters/config.js";
+import { decodeState } from "../../src/adapters/redis/codec.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { createRuntime, type Deployable, type Runtime } from "../../src/adapters/runtime.js";
 import { exampleDeployable, exampleEvents } from "../example.js";
@@ -34,8 +35,8 @@ afterEach(async () => {
 afterAll(stopRedis);
 
 /** A process's engine and action workers (emails go to a log transport: no SMTP_URL). */
-async function start(compiled: Compiled, more: Partial<Deployable> = {}): Promise<Engine> {
-  const config = loadConfig({ REDIS_URL: await redisUrl(), WAYMARK_PREFIX: prefix, WAYMARK_WORKER_CONCURRENCY: "4" });
+async function start(compiled: Compiled, more: Partial<Deployable> = {}, env: Record<string, string> = {}): Promise<Engine> {
+  const config = loadConfig({ REDIS_URL: await redisUrl(), WAYMARK_PREFIX: prefix, WAYMARK_WORKER_CONCURRENCY: "4", ...env });
   const r = await createRuntime(config, { compiled, workspace: {}, templates: [], ...more }, quietLog, redis, workerRedis);
   runtimes.push(r);
   return r.engine;
@@ -140,5 +141,44 @@ stages: [ { id: a } ]
     expect(await e.sweep(Date.now() + 60_000)).toBe(1);
     const got = await until(async () => ((await journal(e, "cy")).length > 0 ? journal(e, "cy") : undefined));
     expect(got!.map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
+  });
+
+  it("keeps the journal in compressed chunks, bounded by WAYMARK_JOURNAL_MAX, and reads what was stored as JSON", async () => {
+    const compiled = compileJourney(`
+id: pings
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+    const e = await start(compiled, {}, { WAYMARK_JOURNAL_MAX: "10" });
+    const t0 = Date.now() - 60_000;
+    const msg = (i: number) => ({ type: "track", userId: "di", event: i === 0 ? "Go" : "Ping", timestamp: new Date(t0 + i * 10).toISOString() });
+    const all = Array.from({ length: 40 }, (_, i) => msg(i));
+    const expected = simulate(compiled, all).records;
+    // One event at a time: one commit each, extending the newest chunk.
+    for (const m of all.slice(0, 20)) {
+      await push(e, [m]);
+      await until(async () => (await redis.llen(e.keys.inbox("di"))) === 0);
+    }
+    const upTo20 = simulate(compiled, all.slice(0, 20)).records;
+    let got = await journal(e, "di");
+    expect(got.length).toBeGreaterThanOrEqual(10);
+    expect(got.length).toBeLessThan(20);
+    expect(got).toEqual(upTo20.slice(-got.length));
+    expect(await redis.llen(e.keys.journal("di"))).toBeLessThanOrEqual(4);
+    expect(Number(await redis.hget(e.keys.contact("di"), "jn"))).toBe(got.length);
+
+    // What an earlier version stored: the state as JSON, one record JSON per entry, no count.
+    const state = decodeState((await redis.hgetBuffer(e.keys.contact("di"), "s"))!);
+    await redis.multi().hset(e.keys.contact("di"), "s", JSON.stringify(state)).hdel(e.keys.contact("di"), "jn").del(e.keys.journal("di"))
+      .rpush(e.keys.journal("di"), ...got.map((r) => JSON.stringify(r))).exec();
+    await push(e, all.slice(20));
+    const last = (await until(async () => {
+      const j = await journal(e, "di");
+      return j.at(-1)?.at === expected.at(-1)!.at ? j : undefined;
+    }))!;
+    expect(last.length).toBeGreaterThanOrEqual(10);
+    expect(last.length).toBeLessThan(20);
+    expect(last).toEqual(expected.slice(-last.length));
   });
 });

@@ -4,11 +4,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
-import { Message, resolveMessage, type JournalRecord } from "../../src/core/index.js";
+import { Message, resolveMessage } from "../../src/core/index.js";
 import { loadJourneyFolder } from "../../src/adapters/journey-files.js";
 import { compile } from "../../src/core/index.js";
 import { producerConnection, ready } from "../../src/adapters/redis/connection.js";
 import { Engine } from "../../src/adapters/pipeline/engine.js";
+import { readJournal } from "../../src/adapters/redis/journal.js";
 import { simulate } from "../helpers.js";
 import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis, until } from "./redis.js";
 
@@ -80,7 +81,7 @@ async function expectJournalsEqualSimulate(messages: object[], contacts: number)
   const expected = simulate(producer.compiled, messages).records;
   for (let c = 0; c < contacts; c++) {
     const id = `c${c}`;
-    const got = (await redis.lrange(producer.keys.journal(id), 0, -1)).map((x) => JSON.parse(x) as JournalRecord);
+    const got = await readJournal(redis, producer.keys, id);
     expect(got, id).toEqual(expected.filter((r) => r.contact === id));
     expect(got.filter((r) => r.type === "trait.set"), id).toHaveLength(1);
   }

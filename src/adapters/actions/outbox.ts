@@ -20,7 +20,12 @@ export const WEBHOOK_QUEUE = "webhooks";
 /** BullMQ's per-queue event streams (nobody here listens to them): short, not its default 10,000. */
 export const EVENTS = { events: { maxLen: 1_000 } };
 
-/** How long finished action jobs are kept: their ids de-duplicate a re-queueing by the outbox sweep (which runs within seconds). */
+/**
+ * How long finished webhook jobs are kept: their ids de-duplicate a re-queueing by the
+ * outbox sweep (which runs within seconds). Email jobs go once done: the effect's outcome
+ * key (kept 30 days) makes a re-queued email a no-op, and a finished email job would
+ * otherwise hold its rendered data in Redis for the hour.
+ */
 const KEEP_DONE = { age: 3600, count: 100_000 };
 
 /** Retry settings of the action jobs. */
@@ -75,7 +80,7 @@ export class Outbox {
       case "email":
         return [{
           queue: this.email, name: "email", data: e,
-          opts: { jobId: e.id, attempts: this.retry.emailAttempts, backoff: { type: "waymark" }, removeOnComplete: KEEP_DONE, removeOnFail: { age: 7 * 86_400 } },
+          opts: { jobId: e.id, attempts: this.retry.emailAttempts, backoff: { type: "waymark" }, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 } },
         }];
       case "audience.changed":
         return (ws.audiences?.[e.audience]?.endpoints ?? []).map((ep) => webhook("audience.changed", ep, `${e.id}-${ep}`));

@@ -8,7 +8,7 @@ import type { Compiled, Workspace } from "../../core/index.js";
 import { contactView } from "../http/views.js";
 import { readJournal } from "../redis/journal.js";
 import type { Keys } from "../redis/keys.js";
-import { currentId, parseState } from "../redis/state.js";
+import { currentId, readState, readStates } from "../redis/state.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import type { AudienceBatch, WebhookJob } from "./outbox.js";
 import { ackUrl } from "./secret.js";
@@ -22,8 +22,7 @@ export type PayloadDeps = { redis: Redis; keys: Keys; compiled: Compiled; worksp
 /** A contact as stored now (following a merge), or a bare one when it no longer exists. */
 async function contactNow(d: PayloadDeps, id: string) {
   const current = await currentId(d.redis, d.keys, id);
-  const stored = await d.redis.hget(d.keys.contact(current), "s");
-  return { id: current, state: stored === null ? null : parseState(stored) };
+  return { id: current, state: await readState(d.redis, d.keys, current) };
 }
 
 /** Builds the `data` of a webhook job. */
@@ -50,13 +49,9 @@ export async function buildPayload(d: PayloadDeps, job: WebhookJob): Promise<Rec
 async function audiencePayload(d: PayloadDeps, b: AudienceBatch): Promise<Record<string, unknown>> {
   const ids = [...new Set(b.changes.map((c) => c.contact))];
   const emails = new Map<string, string>();
-  const pipe = d.redis.pipeline();
-  for (const c of ids) pipe.hget(d.keys.contact(c), "s");
-  const res = (await pipe.exec()) ?? [];
+  const states = await readStates(d.redis, d.keys, ids);
   ids.forEach((c, i) => {
-    const s = res[i]?.[1];
-    if (typeof s !== "string") return;
-    const email = (JSON.parse(s) as { traits?: Record<string, unknown> }).traits?.["email"];
+    const email = states[i]?.traits["email"];
     if (typeof email === "string") emails.set(c, email);
   });
   const withEmail = (c: string) => {

@@ -10,7 +10,8 @@ import { parseDuration, type JournalRecord } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { recordOutcome, type Outcome } from "../redis/journal.js";
-import { currentId, parseState } from "../redis/state.js";
+import { decodeState } from "../redis/codec.js";
+import { currentId } from "../redis/state.js";
 import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
@@ -108,12 +109,13 @@ export class ActionWorkers {
     const e = job.data as EmailEntry;
     const prev = await r.get(k.effect(e.id));
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
+    if (prev === "failed" && !(job.data as { replay?: number }).replay) return prev; // given up: only a replay sends it again
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
     if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
     const current = await currentId(r, k, e.contact);
     const [[, unsub], [, stored]] = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current))
-      .hget(k.contact(current), "s").exec()) as [[unknown, number], [unknown, string | null]];
-    const traits = stored ? parseState(stored).traits : {};
+      .hgetBuffer(k.contact(current), "s").exec()) as [[unknown, number], [unknown, Buffer | null]];
+    const traits = stored ? decodeState(stored).traits : {};
     // Consent is checked again at send time: an unsubscribe after the decision wins.
     if (unsub > 0 || traits["unsubscribed"] === true) {
       await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");

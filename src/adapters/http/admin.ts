@@ -6,7 +6,7 @@ import express, { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { verifyAckToken } from "../actions/secret.js";
 import { readJournal } from "../redis/journal.js";
-import { currentId, parseState } from "../redis/state.js";
+import { currentId, readState } from "../redis/state.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
@@ -52,9 +52,9 @@ export function adminRouter(d: AdminDeps): Router {
 
   r.get("/contacts/:id", auth, async (req: Request<{ id: string }>, res: Response) => {
     const id = await resolve(req.params.id);
-    const stored = await redis().hget(k.contact(id), "s");
-    if (stored === null) throw new HttpError(404, `no contact "${req.params.id}"`);
-    res.json(contactView(d.engine.compiled, parseState(stored), Date.now()));
+    const state = await readState(redis(), k, id);
+    if (state === null) throw new HttpError(404, `no contact "${req.params.id}"`);
+    res.json(contactView(d.engine.compiled, state, Date.now()));
   });
 
   r.get("/contacts/:id/journal", auth, async (req: Request<{ id: string }>, res: Response) => {

@@ -5,6 +5,7 @@
 import type { Response } from "express";
 import type { Redis } from "ioredis";
 import type { Keys } from "../redis/keys.js";
+import { readStates } from "../redis/state.js";
 import { csvLine } from "./csv.js";
 
 const PAGE = 1_000;
@@ -28,12 +29,9 @@ export async function streamAudience(redis: Redis, k: Keys, a: { id: string; nam
     const ids: string[] = [];
     const scores: string[] = [];
     for (let i = 0; i < page.length; i += 2) { ids.push(page[i]!); scores.push(page[i + 1]!); }
-    const pipe = redis.pipeline();
-    for (const id of ids) pipe.hget(k.contact(id), "s");
-    const states = (await pipe.exec()) ?? [];
+    const states = await readStates(redis, k, ids);
     const rows = ids.map((contact, i): AudienceMember => {
-      const s = states[i]?.[1];
-      const email = typeof s === "string" ? (JSON.parse(s) as { traits?: { email?: unknown } }).traits?.email : undefined;
+      const email = states[i]?.traits["email"];
       const exp = scores[i] === "inf" ? null : new Date(Number(scores[i])).toISOString();
       return { contact, email: typeof email === "string" ? email : null, expiresAt: exp };
     });

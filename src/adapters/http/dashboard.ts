@@ -7,7 +7,7 @@
 import { Router, type Request, type Response } from "express";
 import type { Engine } from "../pipeline/engine.js";
 import { readJournal } from "../redis/journal.js";
-import { currentId, parseState } from "../redis/state.js";
+import { currentId, readState } from "../redis/state.js";
 import { range, rangeCounters, RANGES, type RangeName } from "../redis/ranges.js";
 import { dashboardData, stalledCounts } from "./dashboard-data.js";
 import { contactPage, journeyMap, layout, type OpenHandoffRow } from "./dashboard-html.js";
@@ -75,12 +75,11 @@ export function dashboardRouter(d: DashboardDeps): Router {
 
   r.get("/contacts/:id", async (req: Request<{ id: string }>, res: Response) => {
     const id = await currentId(redis(), k, req.params.id);
-    const stored = await redis().hget(k.contact(id), "s");
-    if (stored === null) {
+    const state = await readState(redis(), k, id);
+    if (state === null) {
       res.status(404).type("html").send(layout("Not found", `<h2>No contact "${esc(req.params.id)}"</h2>`));
       return;
     }
-    const state = parseState(stored);
     const now = Date.now();
     const handoffs: OpenHandoffRow[] = Object.entries(state.runs).flatMap(([journey, run]) => run.hd.map((h) => ({
       id: h.id, journey, team: h.team, ...(h.owner ? { owner: h.owner } : {}), dueAt: new Date(h.due).toISOString(), breached: h.due <= now,

@@ -12,10 +12,14 @@ import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
-import { parseState } from "../redis/state.js";
+import { CHUNK_RECORDS, decodeState, encodeState, isPlaceholder } from "../redis/codec.js";
 import { bucketOps, counterDeltas, runPositions, type RunPositions } from "../redis/stats.js";
 import { planCommit, type CommitOp, type CommitPlan } from "./commit-plan.js";
 import { drainJob, type InboxItem } from "./inbox.js";
+import { journalWrite } from "./journal-entries.js";
+
+/** How many of the journal's newest entries a drain reads (to extend the last chunk). */
+const TAIL_READ = 6;
 
 /** What a drain needs. */
 export type DrainDeps = {
@@ -42,15 +46,15 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
   const k = d.keys;
   let done = 0;
   for (let round = 0; round < 10_000; round++) {
-    const [[, alias], [, stored], [, version], [, raw], [, cursorHash]] = (await d.redis.multi()
-      .get(k.alias(contact)).hget(k.contact(contact), "s").hget(k.contact(contact), "v")
-      .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).exec()) as Pairs<5>;
+    const [[, alias], [, stored], [, version], [, raw], [, cursorHash], [, tail]] = (await d.redis.multi()
+      .get(k.alias(contact)).hgetBuffer(k.contact(contact), "s").hget(k.contact(contact), "v")
+      .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).lrangeBuffer(k.journal(contact), -TAIL_READ, -1).exec()) as Pairs<6>;
     if (typeof alias === "string") return done + (await forward(d, contact, alias));
     const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
     if (items.length === 0) return done;
     const started = performance.now();
     const compiled = d.compiled();
-    let state = typeof stored === "string" ? parseState(stored) : newContact(contact);
+    let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
     const before = runPositions(compiled, state);
     const emailBefore = state.traits["email"];
     const unsubscribedBefore = state.traits["unsubscribed"];
@@ -66,9 +70,9 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     for (const item of items) {
       if (item.m !== undefined && item.m !== contact) {
         if (merged !== "") break; // one merge per commit
-        const [[, anon], [, anonVersion]] = (await d.redis.multi().hget(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
-        if (typeof anon === "string") {
-          const from = parseState(anon);
+        const [[, anon], [, anonVersion]] = (await d.redis.multi().hgetBuffer(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
+        if (anon instanceof Buffer) {
+          const from = decodeState(anon);
           const positions = runPositions(compiled, from);
           // The anonymous id leaves the stage sets; runs taken over keep their positions (for
           // the counters) and put the user in their stage's set.
@@ -113,8 +117,8 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
     // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
     if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before });
-    if (result === -1 || result === -2) {
+    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, tail: tail as Buffer[] });
+    if (result < 0) {
       d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
       continue;
     }
@@ -130,6 +134,8 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
 type CommitInput = {
   contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
   plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
+  /** The journal's newest entries as read. */
+  tail: Buffer[];
 };
 
 async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
@@ -146,12 +152,14 @@ async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
   const { total: stats, hourly } = counterDeltas(c.before, c.plan.counted);
   const ops = [...c.plan.ops, ...bucketOps(k, hourly)];
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
+  const streamed = c.plan.journal.filter((line) => !isPlaceholder(line));
+  const j = journalWrite(c.tail, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
   const header = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
-    id: c.contact, merged: c.merged, now: Date.now(), nr: c.plan.journal.length, ns: stats.length, ncc: changed.length, ncs: changed.length,
-    nops: ops.length,
+    id: c.contact, merged: c.merged, now: Date.now(), nr: streamed.length, nj: j.entries.length, nt: j.replace.length, jadd: j.added,
+    ns: stats.length, ncc: changed.length, ncs: changed.length, nops: ops.length,
   };
-  const args: (string | number)[] = [JSON.stringify(header), JSON.stringify(c.state), ...c.plan.journal];
+  const args: (string | number | Buffer)[] = [JSON.stringify(header), encodeState(c.state), ...streamed, ...j.entries, ...j.replace];
   for (const [f, delta] of stats) args.push(f, delta);
   for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
   for (const [f, v] of changed) args.push(f, String(v));
@@ -174,7 +182,7 @@ async function forward(d: DrainDeps, from: string, to: string): Promise<number> 
 }
 
 /** A MULTI reply of N commands: [error, result] pairs. */
-type Pairs<N extends number> = N extends 5 ? [P, P, P, P, P] : [P, P];
+type Pairs<N extends number> = N extends 6 ? [P, P, P, P, P, P] : [P, P];
 type P = [unknown, unknown];
 
 function spread<T extends { name: string; data: unknown; opts: unknown }>(j: T): [string, T["data"], T["opts"]] {

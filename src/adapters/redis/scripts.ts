@@ -3,6 +3,7 @@
  * (state, consumed inputs, journal, stream, counters, indexes) under a version check.
  */
 import type { Redis } from "ioredis";
+import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./codec.js";
 
 /**
  * KEYS: backlog, pending, then per item: inbox, message-id key.
@@ -34,14 +35,16 @@ return out
  * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
  * the keys of the extra commands.
- * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, ns, ncc, ncs, nops }
- * (expected versions as strings, '' = none); ARGV[2]: state JSON; then nr journal entries
- * (record JSON; entries starting with `~` are placeholders kept out of the stream), ns stat
- * [field, delta] pairs, ncc cursor [field, expected] pairs, ncs cursor [field, value] pairs,
- * then nops extra commands, each as: command, key index, argument count, arguments.
- * Returns -1 on a version conflict, -2 on a cursor conflict, else the inbox length left.
+ * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, nj, nt, jadd, ns, ncc, ncs, nops }
+ * (expected versions as strings, '' = none); ARGV[2]: stored state; then nr record JSONs for
+ * the stream, nj journal entries to append (see codec.ts), nt journal entries the append
+ * replaces (the journal's newest, as read), ns stat [field, delta] pairs, ncc cursor
+ * [field, expected] pairs, ncs cursor [field, value] pairs, then nops extra commands, each
+ * as: command, key index, argument count, arguments.
+ * Returns -1 on a version conflict, -2 on a cursor conflict, -3 when the journal's newest
+ * entries changed, else the inbox length left.
  */
-const COMMIT = `
+const COMMIT = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local h = cjson.decode(ARGV[1])
 local v = redis.call('HGET', KEYS[1], 'v')
 if (v or '') ~= h.v then return -1 end
@@ -49,6 +52,14 @@ if h.merged ~= '' and (redis.call('HGET', KEYS[9], 'v') or '') ~= h.av then retu
 local a = 3
 local rstart = a
 a = a + h.nr
+local jstart = a
+a = a + h.nj
+if h.nt > 0 then
+  local t = redis.call('LRANGE', KEYS[3], -h.nt, -1)
+  if #t ~= h.nt then return -3 end
+  for i = 1, h.nt do if t[i] ~= ARGV[a + i - 1] then return -3 end end
+end
+a = a + h.nt
 local sstart = a
 a = a + h.ns * 2
 for i = 0, h.ncc - 1 do
@@ -61,12 +72,10 @@ if h.consumed > 0 then
   redis.call('LTRIM', KEYS[2], h.consumed, -1)
   redis.call('DECRBY', KEYS[6], h.consumed)
 end
-for i = 0, h.nr - 1 do
-  local r = ARGV[rstart + i]
-  redis.call('RPUSH', KEYS[3], r)
-  if string.sub(r, 1, 1) ~= '~' then redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
-end
-if h.nr > 0 then redis.call('LTRIM', KEYS[3], -h.jmax, -1) end
+for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
+for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
+if h.nj > 0 then trim_journal(KEYS[1], KEYS[3], h.jadd, h.jmax) end
+for i = 0, h.nr - 1 do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', ARGV[rstart + i]) end
 for i = 0, h.ns - 1 do redis.call('HINCRBY', KEYS[5], ARGV[sstart + i * 2], ARGV[sstart + i * 2 + 1]) end
 a = a + h.ncs * 2
 for i = 1, h.nops do
@@ -89,14 +98,14 @@ return left
 /** The scripts, registered on a connection. */
 export type Scripts = {
   enqueue(keys: string[], args: (string | number)[]): Promise<number[]>;
-  commit(keys: string[], args: (string | number)[]): Promise<number>;
+  commit(keys: string[], args: (string | number | Buffer)[]): Promise<number>;
 };
 
 /** Registers the scripts on `r` (EVALSHA with automatic fallback). */
 export function scripts(r: Redis): Scripts {
   r.defineCommand("waymarkEnqueue", { lua: ENQUEUE });
   r.defineCommand("waymarkCommit", { lua: COMMIT });
-  const call = r as unknown as Record<string, (n: number, ...a: (string | number)[]) => Promise<unknown>>;
+  const call = r as unknown as Record<string, (n: number, ...a: (string | number | Buffer)[]) => Promise<unknown>>;
   return {
     enqueue: (keys, args) => call["waymarkEnqueue"]!(keys.length, ...keys, ...args) as Promise<number[]>,
     commit: (keys, args) => call["waymarkCommit"]!(keys.length, ...keys, ...args) as Promise<number>,
