@@ -83,7 +83,7 @@ export async function startEngine({ redisUrl, redis, prefix, journeys, workers =
   const roles = ["start", ...Array.from({ length: workers }, () => "worker")];
   const procs = roles.map((role, i) => {
     const log = `.waymark/bench/${name}-${role}${i || ""}.log`;
-    const p = spawn(process.execPath, ["bin/waymark.js", role], { env: common, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")] });
+    const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), "bin/waymark.js", role], { env: common, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")] });
     p.exited = new Promise((r) => p.once("exit", (code) => r(code ?? -1)));
     p.log = log;
     return p;
@@ -110,7 +110,24 @@ export async function startEngine({ redisUrl, redis, prefix, journeys, workers =
   } finally {
     await queue.close();
   }
-  return { base, stop };
+  return { base, stop, pids: procs.map((p) => p.pid) };
+}
+
+/** CPU seconds used so far by processes `pids` (Linux /proc; NaN elsewhere). */
+export function cpuSeconds(pids) {
+  try {
+    return pids.reduce((sum, pid) => {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return sum + (Number(f[11]) + Number(f[12])) / 100;
+    }, 0);
+  } catch { return NaN; }
+}
+
+/** CPU seconds Redis has used so far (INFO cpu). */
+export async function redisCpuSeconds(redis) {
+  const info = await redis.info("cpu");
+  const n = (k) => Number(info.match(new RegExp(`${k}:([\\d.]+)`))?.[1] ?? NaN);
+  return n("used_cpu_user") + n("used_cpu_sys");
 }
 
 /** POSTs messages to /v1/batch in batches of `size`, `inflight` requests at a time (429 retried). */

@@ -7,6 +7,7 @@
 // 127.0.0.1:6379. Defaults take a couple of minutes; --full runs the full sizes.
 // Options: --contacts N --workers N --rate N --duration S --mem-contacts N --timers N
 //          --window S --warmup S --lead S --full --only 1,2,3,4
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to the engine processes (profiles).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import { loadJourneyFolder } from "../dist/adapters/journey-files.js";
 import { Engine } from "../dist/adapters/pipeline/engine.js";
 import { compile, Message, resolveMessage } from "../dist/core/index.js";
 import { generate } from "./generate.mjs";
-import { cleanup, closeAgent, demoSecrets, post, newPrefix, readStream, sleep, startEngine, summary, waitDrained, postBatches } from "./live-util.mjs";
+import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStream, redisCpuSeconds, sleep, startEngine, summary, waitDrained, postBatches } from "./live-util.mjs";
 
 const { values: o } = parseArgs({ options: {
   contacts: { type: "string" }, workers: { type: "string" }, rate: { type: "string" }, duration: { type: "string" },
@@ -82,14 +83,16 @@ await part("1", "end-to-end throughput vs raw BullMQ", async (prefix) => {
     const warm = generate({ journeys: exampleJourneys, contacts: 300, perContact: 10, seed: 8 }).map((m, i) => ({ ...m, userId: `w${m.userId}`, messageId: `w-${i}` }));
     await postBatches(eng.base, warm, { size: 500, inflight: 4, deadline });
     await waitDrained(redis, prefix, deadline);
-    const t0 = Date.now();
+    const t0 = Date.now(), cpu0 = cpuSeconds(eng.pids), rcpu0 = await redisCpuSeconds(redis);
     await postBatches(eng.base, messages, { size: 500, inflight: 4, deadline });
     const sent = Date.now();
     const done = await waitDrained(redis, prefix, deadline);
     const secs = (done - t0) / 1000;
-    engine = { events: messages.length, seconds: secs, eventsPerSec: messages.length / secs, ingestSeconds: (sent - t0) / 1000, journalRecords: Number(await redis.xlen(`{${prefix}}:stream`)) };
+    const cpu = cpuSeconds(eng.pids) - cpu0, rcpu = (await redisCpuSeconds(redis)) - rcpu0;
+    engine = { events: messages.length, seconds: secs, eventsPerSec: messages.length / secs, ingestSeconds: (sent - t0) / 1000, journalRecords: Number(await redis.xlen(`{${prefix}}:stream`)),
+      engineCpuUsPerEvent: (cpu * 1e6) / messages.length, redisCpuUsPerEvent: (rcpu * 1e6) / messages.length };
   } finally { await eng.stop(); }
-  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s`);
+  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us, Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included)`);
 
   // The yardstick: the same number of no-op jobs through BullMQ, same total concurrency.
   const concurrency = CONCURRENCY * (1 + opt.workers);
