@@ -4,7 +4,8 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { Message, resolveMessage, type Compiled, type JournalRecord } from "../../src/core/index.js";
 import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
-import type { Engine } from "../../src/adapters/pipeline/engine.js";
+import { Engine } from "../../src/adapters/pipeline/engine.js";
+import { CONTACTS_PER_JOB } from "../../src/adapters/pipeline/inbox.js";
 import { loadConfig } from "../../src/adapters/config.js";
 import { decodeState } from "../../src/adapters/redis/codec.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
@@ -180,5 +181,27 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     expect(last.length).toBeGreaterThanOrEqual(10);
     expect(last.length).toBeLessThan(20);
     expect(last).toEqual(expected.slice(-last.length));
+  });
+
+  it("drains a burst for many contacts with one job per 32 contacts, each contact's inputs in order", async () => {
+    const compiled = compileJourney(`
+id: burst
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+    const producer = new Engine({ redis, prefix, compiled, log: quietLog });
+    const ts = Date.now() - 1_000;
+    const messages = Array.from({ length: 100 }, (_, i) => [
+      { type: "track", userId: `b${i}`, event: "Go", timestamp: new Date(ts).toISOString() },
+      { type: "track", userId: `b${i}`, event: "Ping", timestamp: new Date(ts + 1).toISOString() },
+    ]).flat();
+    await push(producer, messages);
+    expect(await producer.queue.getWaitingCount()).toBe(Math.ceil(100 / CONTACTS_PER_JOB));
+    await producer.close();
+    const e = await start(compiled);
+    const expected = simulate(compiled, messages).records;
+    await until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
+    for (const id of ["b0", "b31", "b32", "b99"]) expect(await journal(e, id), id).toEqual(expected.filter((r) => r.contact === id));
   });
 });

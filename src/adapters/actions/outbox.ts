@@ -55,9 +55,10 @@ export class Outbox {
   readonly email: Queue;
   readonly webhooks: Queue;
 
-  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly retry: RetryPolicy) {
-    this.email = new Queue(EMAIL_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
-    this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: redis, prefix: keys.bull, streams: EVENTS });
+  /** `queueRedis` (default `redis`) carries the BullMQ queues (see Engine). */
+  constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly retry: RetryPolicy, queueRedis: Redis = redis) {
+    this.email = new Queue(EMAIL_QUEUE, { connection: queueRedis, prefix: keys.bull, streams: EVENTS });
+    this.webhooks = new Queue(WEBHOOK_QUEUE, { connection: queueRedis, prefix: keys.bull, streams: EVENTS });
   }
 
   /** The dead letters of these queues (replays go back to them with their attempts). */

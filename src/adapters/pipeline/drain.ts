@@ -12,11 +12,11 @@ import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
-import { CHUNK_RECORDS, decodeState, encodeState, isPlaceholder } from "../redis/codec.js";
-import { bucketOps, counterDeltas, runPositions, type RunPositions } from "../redis/stats.js";
-import { planCommit, type CommitOp, type CommitPlan } from "./commit-plan.js";
-import { drainJob, type InboxItem } from "./inbox.js";
-import { journalWrite } from "./journal-entries.js";
+import { decodeState } from "../redis/codec.js";
+import { runPositions } from "../redis/stats.js";
+import { commit } from "./commit.js";
+import { planCommit, type CommitOp } from "./commit-plan.js";
+import { drainJobs, type InboxItem } from "./inbox.js";
 
 /** How many of the journal's newest entries a drain reads (to extend the last chunk). */
 const TAIL_READ = 6;
@@ -41,8 +41,12 @@ export function wakeJob(contact: string, at: number, now: number) {
   };
 }
 
-/** Drains a contact's inbox until it is empty. Returns the number of inputs evaluated. */
-export async function drain(d: DrainDeps, contact: string): Promise<number> {
+/**
+ * Drains a contact's inbox until it is empty. Returns the number of inputs evaluated.
+ * Committed effects are queued at once, or added to `queued` for the caller to queue in one
+ * go (they are in the outbox already: a crash before that is caught by the sweep).
+ */
+export async function drain(d: DrainDeps, contact: string, queued?: string[]): Promise<number> {
   const k = d.keys;
   let done = 0;
   for (let round = 0; round < 10_000; round++) {
@@ -125,50 +129,11 @@ export async function drain(d: DrainDeps, contact: string): Promise<number> {
     done += consumed;
     d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
     d.metrics?.evaluated.inc(consumed);
-    if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace(), d.log);
+    if (queued) queued.push(...plan.outbox);
+    else if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace(), d.log);
     if (result === 0) return done;
   }
   return done;
-}
-
-type CommitInput = {
-  contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
-  plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
-  /** The journal's newest entries as read. */
-  tail: Buffer[];
-};
-
-async function commit(d: DrainDeps, c: CommitInput): Promise<number> {
-  const k = d.keys;
-  const m = c.merged || `${c.contact}\u0000none`;
-  const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
-    k.contact(m), k.alias(m), k.inbox(m)];
-  const keyIndex = new Map<string, number>();
-  const keyOf = (key: string) => {
-    let i = keyIndex.get(key);
-    if (i === undefined) keyIndex.set(key, (i = keys.push(key)));
-    return i;
-  };
-  const { total: stats, hourly } = counterDeltas(c.before, c.plan.counted);
-  const ops = [...c.plan.ops, ...bucketOps(k, hourly)];
-  const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
-  const streamed = c.plan.journal.filter((line) => !isPlaceholder(line));
-  const j = journalWrite(c.tail, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
-  const header = {
-    v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
-    id: c.contact, merged: c.merged, now: Date.now(), nr: streamed.length, nj: j.entries.length, nt: j.replace.length, jadd: j.added,
-    ns: stats.length, ncc: changed.length, ncs: changed.length, nops: ops.length,
-  };
-  const args: (string | number | Buffer)[] = [JSON.stringify(header), encodeState(c.state), ...streamed, ...j.entries, ...j.replace];
-  for (const [f, delta] of stats) args.push(f, delta);
-  for (const [f] of changed) args.push(f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f]));
-  for (const [f, v] of changed) args.push(f, String(v));
-  for (const [cmd, key, ...rest] of ops) {
-    // A bad number would fail the script half-way (Redis does not roll scripts back): refuse it here.
-    if (rest.some((x) => typeof x === "number" && !Number.isFinite(x))) throw new Error(`drain: ${cmd} ${key} with a non-finite number`);
-    args.push(cmd, keyOf(key), rest.length, ...rest);
-  }
-  return d.scripts.commit(keys, args);
 }
 
 /** An aliased (merged-away) contact: its inbox moves to the user's, which gets a drain. */
@@ -177,7 +142,7 @@ async function forward(d: DrainDeps, from: string, to: string): Promise<number> 
   const moved = await d.redis.eval(
     "local m = redis.call('LRANGE', KEYS[1], 0, -1) for _, x in ipairs(m) do redis.call('RPUSH', KEYS[2], x) end redis.call('DEL', KEYS[1]) redis.call('ZREM', KEYS[3], ARGV[1]) return #m",
     3, k.inbox(from), k.inbox(to), k.pending, from) as number;
-  if (moved > 0) await d.queue.add(...spread(drainJob(to)));
+  if (moved > 0) await d.queue.addBulk(drainJobs([to]));
   return 0;
 }
 

@@ -12,7 +12,7 @@ import type { Metrics } from "../metrics.js";
 import { Keys, jobKey } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
-import { CONTACT_QUEUE, drainJob, Inbox } from "./inbox.js";
+import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
 
 /** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
 const SWEEP_MS = 5_000;
@@ -55,6 +55,7 @@ export class Engine {
   readonly deadLetters: DeadLetters;
   private current: Compiled;
   private ws: Workspace;
+  private readonly queueRedis: Redis;
   private sweeper: NodeJS.Timeout | undefined;
   private audiences: NodeJS.Timeout | undefined;
 
@@ -64,9 +65,13 @@ export class Engine {
     this.current = o.compiled;
     this.ws = o.workspace ?? {};
     const retry = o.retry ?? { emailAttempts: 8, webhookAttempts: 8 };
-    this.outbox = new Outbox(o.redis, this.keys, retry);
+    // BullMQ defines its few dozen scripts on the connection it is given, and ioredis copies
+    // every defined script into each MULTI and pipeline: the queues get a connection of their
+    // own, so the drains' reads and commits stay cheap.
+    this.queueRedis = o.redis.duplicate();
+    this.outbox = new Outbox(o.redis, this.keys, retry, this.queueRedis);
     this.deadLetters = this.outbox.deadLetters();
-    this.queue = new Queue(CONTACT_QUEUE, { connection: o.redis, prefix: this.keys.bull, streams: EVENTS });
+    this.queue = new Queue(CONTACT_QUEUE, { connection: this.queueRedis, prefix: this.keys.bull, streams: EVENTS });
     this.inbox = new Inbox(o.redis, this.keys, this.scripts, this.queue);
     if (o.workerRedis) {
       const deps: DrainDeps = {
@@ -98,7 +103,7 @@ export class Engine {
     if (queued > 0) this.o.log.warn({ effects: queued }, "queued effects left in the outbox");
     const stale = await this.o.redis.zrangebyscore(this.keys.pending, "-inf", now - STALE_MS, "LIMIT", 0, 500);
     if (stale.length > 0) {
-      await this.queue.addBulk(stale.map((c) => drainJob(c)));
+      await this.queue.addBulk(drainJobs(stale));
       await this.o.redis.zadd(this.keys.pending, "XX", ...stale.flatMap((c) => [now, c]));
       this.o.log.warn({ contacts: stale.length }, "re-queued drains of stale inboxes");
     }
@@ -135,16 +140,27 @@ export class Engine {
   }
 
   private async process(d: DrainDeps, job: Job): Promise<number> {
-    const data = job.data as { c: string; at?: number };
+    const data = job.data as { c?: string; cs?: string[]; at?: number };
     if (job.name === "wake") {
       const now = Date.now();
       this.o.metrics?.lateness.observe(Math.max(0, now - data.at!) / 1_000);
       // The wake joins the contact's inbox (behind anything already there) and this job
       // drains it at once, rather than queueing a second job.
-      await this.inbox.push([{ contact: data.c, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c)}-${data.at}` }], now, { queueDrains: false });
-      return drain(d, data.c);
+      await this.inbox.push([{ contact: data.c!, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c!)}-${data.at}` }], now, { queueDrains: false });
+      return drain(d, data.c!);
     }
-    return drain(d, data.c);
+    // A drain job names its contacts (`c`: one, as queued before batches); they are drained
+    // one after the other (side by side they race for shared round-robin cursors), and their
+    // effects are queued together at the end.
+    const contacts = data.cs ?? (data.c ? [data.c] : []);
+    const queued: string[] = [];
+    let done = 0;
+    try {
+      for (const c of contacts) done += await drain(d, c, queued);
+    } finally {
+      if (queued.length > 0) await this.outbox.flush(queued, this.ws, this.o.log);
+    }
+    return done;
   }
 
   /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
@@ -157,5 +173,6 @@ export class Engine {
     }
     await this.queue.close();
     await this.outbox.close();
+    this.queueRedis.disconnect();
   }
 }

@@ -48,7 +48,7 @@ export class Inbox {
     const lens = await this.scripts.enqueue(keys, args);
     const first = new Set<string>();
     lens.forEach((len, i) => { if (len === 1) first.add(contacts[i]!); });
-    if (first.size > 0 && opts.queueDrains !== false) await this.queue.addBulk([...first].map((c) => drainJob(c)));
+    if (first.size > 0 && opts.queueDrains !== false) await this.queue.addBulk(drainJobs([...first]));
     return lens.map((len) => (len === -1 ? "duplicate" : "accepted"));
   }
 
@@ -58,7 +58,18 @@ export class Inbox {
   }
 }
 
-/** A drain job for a contact (ids are unique: extra drains are harmless, missing ones are not). */
-export function drainJob(contact: string) {
-  return { name: "drain", data: { c: contact }, opts: { ...DRAIN_JOB, jobId: `d-${jobKey(contact)}-${randomUUID()}` } };
+/** Contacts per drain job: a burst for many contacts costs one BullMQ job per this many, not one per contact. */
+export const CONTACTS_PER_JOB = 32;
+
+/**
+ * Drain jobs for contacts, CONTACTS_PER_JOB to a job (ids are unique: extra drains are
+ * harmless, missing ones are not).
+ */
+export function drainJobs(contacts: string[]) {
+  const jobs = [];
+  for (let i = 0; i < contacts.length; i += CONTACTS_PER_JOB) {
+    const cs = contacts.slice(i, i + CONTACTS_PER_JOB);
+    jobs.push({ name: "drain", data: { cs }, opts: { ...DRAIN_JOB, jobId: `d-${jobKey(cs[0]!)}-${randomUUID()}` } });
+  }
+  return jobs;
 }

@@ -34,13 +34,14 @@ return out
 /**
  * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
- * the keys of the extra commands.
- * ARGV[1]: header JSON { v, av, consumed, jmax, smax, id, merged, now, nr, nj, nt, jadd, ns, ncc, ncs, nops }
- * (expected versions as strings, '' = none); ARGV[2]: stored state; then nr record JSONs for
- * the stream, nj journal entries to append (see codec.ts), nt journal entries the append
- * replaces (the journal's newest, as read), ns stat [field, delta] pairs, ncc cursor
- * [field, expected] pairs, ncs cursor [field, value] pairs, then nops extra commands, each
- * as: command, key index, argument count, arguments.
+ * the keys the payload names by index.
+ * ARGV[1]: payload JSON { v, av, consumed, jmax, smax, id, merged, now, nj, nt, jadd, hkeep,
+ * dkeep, r, s, b, cc, cs, o } (expected versions as strings, '' = none): `r` record JSONs
+ * for the stream, `s` [field, delta] of the all-time counters, `b` [hour key, day key,
+ * [[field, delta]]] of the time buckets, `cc` [field, expected] and `cs` [field, value] of
+ * the cursors, `o` extra commands [command, key index, args...]. ARGV[2]: the stored state;
+ * then nj journal entries to append (see codec.ts) and the nt newest entries they replace,
+ * as read.
  * Returns -1 on a version conflict, -2 on a cursor conflict, -3 when the journal's newest
  * entries changed, else the inbox length left.
  */
@@ -49,24 +50,17 @@ local h = cjson.decode(ARGV[1])
 local v = redis.call('HGET', KEYS[1], 'v')
 if (v or '') ~= h.v then return -1 end
 if h.merged ~= '' and (redis.call('HGET', KEYS[9], 'v') or '') ~= h.av then return -1 end
-local a = 3
-local rstart = a
-a = a + h.nr
-local jstart = a
-a = a + h.nj
+local jstart = 3
+local tstart = jstart + h.nj
 if h.nt > 0 then
   local t = redis.call('LRANGE', KEYS[3], -h.nt, -1)
   if #t ~= h.nt then return -3 end
-  for i = 1, h.nt do if t[i] ~= ARGV[a + i - 1] then return -3 end end
+  for i = 1, h.nt do if t[i] ~= ARGV[tstart + i - 1] then return -3 end end
 end
-a = a + h.nt
-local sstart = a
-a = a + h.ns * 2
-for i = 0, h.ncc - 1 do
-  if (redis.call('HGET', KEYS[8], ARGV[a + i * 2]) or '') ~= ARGV[a + i * 2 + 1] then return -2 end
+for _, c in ipairs(h.cc) do
+  if (redis.call('HGET', KEYS[8], c[1]) or '') ~= c[2] then return -2 end
 end
-a = a + h.ncc * 2
-for i = 0, h.ncs - 1 do redis.call('HSET', KEYS[8], ARGV[a + i * 2], ARGV[a + i * 2 + 1]) end
+for _, c in ipairs(h.cs) do redis.call('HSET', KEYS[8], c[1], c[2]) end
 redis.call('HSET', KEYS[1], 's', ARGV[2], 'v', tostring((tonumber(v) or 0) + 1))
 if h.consumed > 0 then
   redis.call('LTRIM', KEYS[2], h.consumed, -1)
@@ -75,14 +69,18 @@ end
 for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
 for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
 if h.nj > 0 then trim_journal(KEYS[1], KEYS[3], h.jadd, h.jmax) end
-for i = 0, h.nr - 1 do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', ARGV[rstart + i]) end
-for i = 0, h.ns - 1 do redis.call('HINCRBY', KEYS[5], ARGV[sstart + i * 2], ARGV[sstart + i * 2 + 1]) end
-a = a + h.ncs * 2
-for i = 1, h.nops do
-  local n = tonumber(ARGV[a + 2])
-  redis.call(ARGV[a], KEYS[tonumber(ARGV[a + 1])], unpack(ARGV, a + 3, a + 2 + n))
-  a = a + 3 + n
+for _, r in ipairs(h.r) do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
+for _, s in ipairs(h.s) do redis.call('HINCRBY', KEYS[5], s[1], s[2]) end
+for _, b in ipairs(h.b) do
+  local hk, dk = KEYS[b[1]], KEYS[b[2]]
+  for _, s in ipairs(b[3]) do
+    redis.call('HINCRBY', hk, s[1], s[2])
+    redis.call('HINCRBY', dk, s[1], s[2])
+  end
+  redis.call('EXPIRE', hk, h.hkeep)
+  redis.call('EXPIRE', dk, h.dkeep)
 end
+for _, o in ipairs(h.o) do redis.call(o[1], KEYS[o[2]], unpack(o, 3)) end
 if h.merged ~= '' then
   local moved = redis.call('LRANGE', KEYS[11], 0, -1)
   redis.call('DEL', KEYS[9], KEYS[11])

@@ -59,20 +59,6 @@ export function isFlow(field: string): boolean {
 export const HOUR_KEPT_S = 8 * 86_400;
 export const DAY_KEPT_S = 400 * 86_400;
 
-/** Redis commands adding hourly deltas to their hour and day buckets (with their expiry). */
-export function bucketOps(keys: { statsHour(h: string): string; statsDay(d: string): string }, hourly: Map<string, StatDelta[]>): [string, string, ...(string | number)[]][] {
-  const ops: [string, string, ...(string | number)[]][] = [];
-  const days = new Set<string>();
-  for (const [h, deltas] of hourly) {
-    if (deltas.length === 0) continue;
-    for (const [f, d] of deltas) ops.push(["HINCRBY", keys.statsHour(h), f, d], ["HINCRBY", keys.statsDay(h.slice(0, 10)), f, d]);
-    ops.push(["EXPIRE", keys.statsHour(h), HOUR_KEPT_S]);
-    days.add(h.slice(0, 10));
-  }
-  for (const d of days) ops.push(["EXPIRE", keys.statsDay(d), DAY_KEPT_S]);
-  return ops;
-}
-
 /** The hour bucket (`YYYY-MM-DDTHH`, UTC) of an instant. */
 export const hourOf = (at: number) => new Date(at).toISOString().slice(0, 13);
 

@@ -1,0 +1,66 @@
+/**
+ * The drain's atomic commit: one Lua call writes the state, consumes the inbox, appends the
+ * journal and the stream, moves the counters (all time, by hour and by day), the cursors and
+ * the read models, under version checks. Everything but the binary parts (the stored state
+ * and journal entries) travels as one JSON argument that the script decodes, so a commit of
+ * many records costs a handful of arguments, not one per counter.
+ */
+import type { ContactState, Cursors } from "../../core/index.js";
+import { CHUNK_RECORDS, encodeState, isPlaceholder } from "../redis/codec.js";
+import type { Keys } from "../redis/keys.js";
+import type { Scripts } from "../redis/scripts.js";
+import { counterDeltas, DAY_KEPT_S, HOUR_KEPT_S, type RunPositions } from "../redis/stats.js";
+import type { CommitPlan } from "./commit-plan.js";
+import { journalWrite } from "./journal-entries.js";
+
+/** What a commit writes. */
+export type CommitInput = {
+  contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
+  plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
+  /** The journal's newest entries as read. */
+  tail: Buffer[];
+};
+
+/** Settings of the commit. */
+export type CommitDeps = { keys: Keys; scripts: Scripts; journalMax: number; streamMax: number };
+
+/**
+ * Commits; returns -1 on a version conflict, -2 on a cursor conflict, -3 when the journal's
+ * newest entries changed meanwhile (the caller re-reads and evaluates again), else the
+ * number of inputs left in the inbox.
+ */
+export async function commit(d: CommitDeps, c: CommitInput): Promise<number> {
+  const k = d.keys;
+  const m = c.merged || `${c.contact}\u0000none`;
+  const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
+    k.contact(m), k.alias(m), k.inbox(m)];
+  const keyIndex = new Map<string, number>();
+  const keyOf = (key: string) => {
+    let i = keyIndex.get(key);
+    if (i === undefined) keyIndex.set(key, (i = keys.push(key)));
+    return i;
+  };
+  const { total, hourly } = counterDeltas(c.before, c.plan.counted);
+  const buckets: [number, number, [string, string][]][] = [];
+  for (const [hour, deltas] of hourly) {
+    if (deltas.length > 0) buckets.push([keyOf(k.statsHour(hour)), keyOf(k.statsDay(hour.slice(0, 10))), deltas.map(([f, v]) => [f, String(v)])]);
+  }
+  const ops = c.plan.ops.map(([cmd, key, ...rest]) => {
+    // A bad number would fail the script half-way (Redis does not roll scripts back): refuse it here.
+    if (rest.some((x) => typeof x === "number" && !Number.isFinite(x))) throw new Error(`drain: ${cmd} ${key} with a non-finite number`);
+    return [cmd, keyOf(key), ...rest.map(String)];
+  });
+  const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
+  const j = journalWrite(c.tail, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
+  const payload = {
+    v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
+    id: c.contact, merged: c.merged, now: Date.now(), nj: j.entries.length, nt: j.replace.length, jadd: j.added, hkeep: HOUR_KEPT_S, dkeep: DAY_KEPT_S,
+    r: c.plan.journal.filter((line) => !isPlaceholder(line)),
+    s: total.map(([f, v]) => [f, String(v)]),
+    b: buckets,
+    cc: changed.map(([f]) => [f, c.cursorsRead[f] === undefined ? "" : String(c.cursorsRead[f])]),
+    cs: changed.map(([f, v]) => [f, String(v)]),
+    o: ops,
+  };
+  return d.scripts.commit(keys, [JSON.stringify(payload), encodeState(c.state), ...j.entries, ...j.replace]);
+}
