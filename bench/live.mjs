@@ -183,8 +183,8 @@ await part("3", `memory per contact, ${fmt(opt.memContacts)} contacts x 20 event
     let hash = 0, journal = 0, records = 0;
     for (const c of sample) {
       const [[, h], [, j], [, n]] = await redis.multi().call("MEMORY", "USAGE", `{${prefix}}:c:${c}`, "SAMPLES", "0")
-        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").llen(`{${prefix}}:j:${c}`).exec();
-      hash += Number(h ?? 0); journal += Number(j ?? 0); records += n;
+        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").hget(`{${prefix}}:c:${c}`, "jn").exec();
+      hash += Number(h ?? 0); journal += Number(j ?? 0); records += Number(n ?? 0);
     }
     const k = sample.length;
     const out = { contacts: opt.memContacts, events: pushes.length, sampled: k, hashBytes: hash / k, journalBytes: journal / k, journalRecords: records / k,

@@ -106,6 +106,9 @@ triggers:
       return j.length >= expected.length ? j : undefined;
     }, 8_000);
     expect(got).toEqual(expected);
+    // Wake jobs evaluate the due wake-ups in place: no wake input went through the inbox
+    // (which would leave a de-duplication key per wake-up for 48 hours).
+    expect(await redis.keys(`{${prefix}}:mid:*`)).toEqual([]);
   });
 
   it("ignores a repeated messageId", async () => {

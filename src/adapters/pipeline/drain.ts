@@ -45,20 +45,25 @@ export function wakeJob(contact: string, at: number, now: number) {
  * Drains a contact's inbox until it is empty. Returns the number of inputs evaluated.
  * Committed effects are queued at once, or added to `queued` for the caller to queue in one
  * go (they are in the outbox already: a crash before that is caught by the sweep).
+ * With `wakeBy` (a wake job's instant), wake-ups due by then or now are evaluated even when
+ * the inbox is empty (each at its own instant, after whatever the inbox holds).
  */
-export async function drain(d: DrainDeps, contact: string, queued?: string[]): Promise<number> {
+export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number): Promise<number> {
   const k = d.keys;
   let done = 0;
+  let wakePending = wakeBy !== undefined;
   for (let round = 0; round < 10_000; round++) {
     const [[, alias], [, stored], [, version], [, raw], [, cursorHash], [, tail]] = (await d.redis.multi()
       .get(k.alias(contact)).hgetBuffer(k.contact(contact), "s").hget(k.contact(contact), "v")
       .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).lrangeBuffer(k.journal(contact), -TAIL_READ, -1).exec()) as Pairs<6>;
     if (typeof alias === "string") return done + (await forward(d, contact, alias));
     const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
-    if (items.length === 0) return done;
+    if (items.length === 0 && !wakePending) return done;
     const started = performance.now();
     const compiled = d.compiled();
     let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
+    const dueBy = Math.max(Date.now(), wakeBy ?? 0);
+    if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return done; // the wake-up moved, or was done already
     const before = runPositions(compiled, state);
     const emailBefore = state.traits["email"];
     const unsubscribedBefore = state.traits["unsubscribed"];
@@ -106,7 +111,7 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[]): P
     }
     // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
     // its own instant, instead of round-tripping through one delayed job each.
-    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Date.now(); n++) {
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) {
       const out = evaluateOwned(compiled, state, { kind: "wake" }, state.wakeAt, { cursors });
       state = out.state;
       if (out.cursors) cursors = out.cursors;
@@ -127,6 +132,7 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[]): P
       continue;
     }
     done += consumed;
+    wakePending = false;
     d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
     d.metrics?.evaluated.inc(consumed);
     if (queued) queued.push(...plan.outbox);

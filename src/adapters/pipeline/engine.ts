@@ -9,7 +9,7 @@ import type { Compiled, Workspace } from "../../core/index.js";
 import type { DeadLetters } from "../actions/dead-letters.js";
 import { EVENTS, Outbox, type RetryPolicy } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
-import { Keys, jobKey } from "../redis/keys.js";
+import { Keys } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
 import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
@@ -144,10 +144,11 @@ export class Engine {
     if (job.name === "wake") {
       const now = Date.now();
       this.o.metrics?.lateness.observe(Math.max(0, now - data.at!) / 1_000);
-      // The wake joins the contact's inbox (behind anything already there) and this job
-      // drains it at once, rather than queueing a second job.
-      await this.inbox.push([{ contact: data.c!, item: { i: { kind: "wake" }, at: data.at! }, messageId: `w-${jobKey(data.c!)}-${data.at}` }], now, { queueDrains: false });
-      return drain(d, data.c!);
+      // The job drains the contact itself: the inbox first, then every wake-up due by now
+      // (or by the job's instant), each at its own instant (the state's wakeAt, as simulate
+      // fires them). A wake-up that moved later meanwhile has its own job; this one finds
+      // nothing due. A crash re-runs the job. A merged-away contact's wake-ups live on in the user's state.
+      return drain(d, data.c!, undefined, data.at);
     }
     // A drain job names its contacts (`c`: one, as queued before batches); they are drained
     // one after the other (side by side they race for shared round-robin cursors), and their

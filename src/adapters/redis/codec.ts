@@ -112,10 +112,11 @@ end
  * Lua: trims journal `j` whose record count is kept in field `jn` of hash `c`, after `added`
  * records were pushed: whole entries go from the head while at least `max` records stay
  * (so up to CHUNK_RECORDS - 1 more may). A journal without `jn` (written before chunks) is
- * counted once. Needs LUA_ENTRY_COUNT.
+ * counted once; a contact without a stored state (merged away) is left as it is. Needs LUA_ENTRY_COUNT.
  */
 export const LUA_TRIM_JOURNAL = `
 local function trim_journal(c, j, added, max)
+  if redis.call('HEXISTS', c, 's') == 0 then return end
   local jn = tonumber(redis.call('HGET', c, 'jn') or '')
   if jn then jn = jn + added else
     jn = 0
