@@ -109,7 +109,7 @@ export class ActionWorkers {
     const e = job.data as EmailEntry;
     const prev = await r.get(k.effect(e.id));
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
-    if (prev === "failed" && !(job.data as { replay?: number }).replay) return prev; // given up: only a replay sends it again
+    if (prev === "failed" && !e.replay) return prev; // given up: only a replay sends it again
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
     if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
     const current = await currentId(r, k, e.contact);
