@@ -184,6 +184,17 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     expect(last.length).toBeGreaterThanOrEqual(10);
     expect(last.length).toBeLessThan(20);
     expect(last).toEqual(expected.slice(-last.length));
+
+    // A journal list gone while its count stayed (an operator's DEL): new records are kept.
+    await redis.del(e.keys.journal("di"));
+    const more = [40, 41, 42].map((i) => msg(i));
+    await push(e, more);
+    const after = (await until(async () => {
+      const j = await journal(e, "di");
+      return j.length >= 3 ? j : undefined;
+    }))!;
+    expect(after).toEqual(simulate(compiled, [...all, ...more]).records.slice(-after.length));
+    expect(Number(await redis.hget(e.keys.contact("di"), "jn"))).toBe(after.length);
   });
 
   it("drains a burst for many contacts with one job per 32 contacts, each contact's inputs in order", async () => {
@@ -206,5 +217,54 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     const expected = simulate(compiled, messages).records;
     await until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
     for (const id of ["b0", "b31", "b32", "b99"]) expect(await journal(e, id), id).toEqual(expected.filter((r) => r.contact === id));
+  });
+
+  it("a due wake-up whose job is gone is caught up by the sweep's drain, at its instant", async () => {
+    const compiled = compileJourney(`
+id: later
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: journey.entered, do: [ { wait: 2s }, { set: { woke: true } } ] } ]
+`);
+    const e = await start(compiled);
+    const t0 = new Date(Date.now()).toISOString();
+    const go = [{ type: "track", userId: "wy", event: "Go", timestamp: t0 }];
+    await push(e, go);
+    await until(async () => (await journal(e, "wy")).length > 0 && (await e.queue.getDelayedCount()) === 1);
+    // What a wake job given up for good leaves: no job, the contact handed to the sweep.
+    for (const j of await e.queue.getDelayed()) await j.remove();
+    await redis.zadd(e.keys.pending, Date.now() - 60_000, "wy");
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(t0) + 2_100 - Date.now())));
+    expect(await e.sweep()).toBe(1);
+    const expected = simulate(compiled, go, new Date(Date.parse(t0) + 3_000).toISOString()).records;
+    const got = await until(async () => {
+      const j = await journal(e, "wy");
+      return j.length >= expected.length ? j : undefined;
+    });
+    expect(got).toEqual(expected);
+    expect(await redis.zscore(e.keys.pending, "wy")).toBeNull();
+  });
+
+  it("keeps contact ids and values that are not well-formed UTF-16 (cjson refuses lone surrogates)", async () => {
+    const compiled = compileJourney(`
+id: odd
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+    const e = await start(compiled);
+    const id = "odd\ud800id";
+    const ts = Date.now() - 1_000;
+    const messages = [
+      { type: "track", userId: id, event: "Go", timestamp: new Date(ts).toISOString() },
+      { type: "track", userId: id, event: "Ping", timestamp: new Date(ts + 1).toISOString() },
+    ];
+    await push(e, messages);
+    const expected = simulate(compiled, messages).records;
+    const got = await until(async () => {
+      const j = await journal(e, id);
+      return j.length >= expected.length ? j : undefined;
+    });
+    expect(got).toEqual(expected);
   });
 });

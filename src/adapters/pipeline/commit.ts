@@ -62,5 +62,17 @@ export async function commit(d: CommitDeps, c: CommitInput): Promise<number> {
     cs: changed.map(([f, v]) => [f, String(v)]),
     o: ops,
   };
-  return d.scripts.commit(keys, [JSON.stringify(payload), encodeState(c.state), ...j.entries, ...j.replace]);
+  return d.scripts.commit(keys, [payloadJson(payload), encodeState(c.state), ...j.entries, ...j.replace]);
+}
+
+/**
+ * The payload as JSON Redis's cjson accepts: JSON.stringify writes a lone surrogate (a
+ * string that is not valid UTF-16, from a contact id or a hand-off's `by`) as a `\udXXX`
+ * escape, which cjson refuses; such strings get U+FFFD in its place, the bytes a plain
+ * argument would have carried.
+ */
+export function payloadJson(payload: unknown): string {
+  const json = JSON.stringify(payload);
+  if (!/\\ud[89a-f]/i.test(json)) return json;
+  return JSON.stringify(payload, (_k, v: unknown) => (typeof v === "string" ? (v as string & { toWellFormed(): string }).toWellFormed() : v));
 }

@@ -45,20 +45,20 @@ export function wakeJob(contact: string, at: number, now: number) {
  * Drains a contact's inbox until it is empty. Returns the number of inputs evaluated.
  * Committed effects are queued at once, or added to `queued` for the caller to queue in one
  * go (they are in the outbox already: a crash before that is caught by the sweep).
- * With `wakeBy` (a wake job's instant), wake-ups due by then or now are evaluated even when
- * the inbox is empty (each at its own instant, after whatever the inbox holds).
+ * Wake-ups due by now (or by `wakeBy`, a wake job's instant) are evaluated too, each at its
+ * own instant after whatever the inbox holds, even when the inbox is empty: so a wake job,
+ * and any drain the sweep queues, catches a contact's due wake-ups up.
  */
 export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number): Promise<number> {
   const k = d.keys;
   let done = 0;
-  let wakePending = wakeBy !== undefined;
   for (let round = 0; round < 10_000; round++) {
     const [[, alias], [, stored], [, version], [, raw], [, cursorHash], [, tail]] = (await d.redis.multi()
       .get(k.alias(contact)).hgetBuffer(k.contact(contact), "s").hget(k.contact(contact), "v")
       .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).lrangeBuffer(k.journal(contact), -TAIL_READ, -1).exec()) as Pairs<6>;
     if (typeof alias === "string") return done + (await forward(d, contact, alias));
     const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
-    if (items.length === 0 && !wakePending) return done;
+    if (items.length === 0 && !(stored instanceof Buffer)) return done;
     const started = performance.now();
     const compiled = d.compiled();
     let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
@@ -132,7 +132,6 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
       continue;
     }
     done += consumed;
-    wakePending = false;
     d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
     d.metrics?.evaluated.inc(consumed);
     if (queued) queued.push(...plan.outbox);

@@ -82,7 +82,14 @@ export class Engine {
         connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
         lockDuration: o.lockMs ?? 30_000, stalledInterval: o.lockMs ?? 30_000, maxStalledCount: 1_000,
       });
-      this.worker.on("failed", (job, err) => o.log.error({ job: job?.id, err }, "contact job failed"));
+      this.worker.on("failed", (job, err) => {
+        o.log.error({ job: job?.id, err }, "contact job failed");
+        // A wake job given up for good: the contact goes to the sweep, whose drain evaluates
+        // the due wake-up (the job was the only record of it).
+        if (job?.name === "wake" && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+          void o.redis.zadd(this.keys.pending, "NX", Date.now() - STALE_MS, (job.data as { c: string }).c).catch((e: unknown) => o.log.error({ err: e }, "could not hand a failed wake-up to the sweep"));
+        }
+      });
       this.sweeper = setInterval(() => void this.sweep().catch((err) => o.log.warn({ err }, "sweep failed")), SWEEP_MS);
       this.sweeper.unref();
       const every = Math.max(50, Math.min(1_000, Math.floor((o.audienceWaitMs ?? 5_000) / 4)));
@@ -156,11 +163,19 @@ export class Engine {
     const contacts = data.cs ?? (data.c ? [data.c] : []);
     const queued: string[] = [];
     let done = 0;
-    try {
-      for (const c of contacts) done += await drain(d, c, queued);
-    } finally {
-      if (queued.length > 0) await this.outbox.flush(queued, this.ws, this.o.log);
+    let failed: unknown;
+    for (const c of contacts) {
+      // One contact's failure must not hold up the others: the job fails after the rest (and
+      // a retry finds their inboxes empty).
+      try {
+        done += await drain(d, c, queued);
+      } catch (err) {
+        failed ??= err;
+        this.o.log.warn({ contact: c, err }, "drain failed; the job will be retried");
+      }
     }
+    if (queued.length > 0) await this.outbox.flush(queued, this.ws, this.o.log);
+    if (failed !== undefined) throw failed;
     return done;
   }
 

@@ -109,16 +109,19 @@ end
 `;
 
 /**
- * Lua: trims journal `j` whose record count is kept in field `jn` of hash `c`, after `added`
- * records were pushed: whole entries go from the head while at least `max` records stay
- * (so up to CHUNK_RECORDS - 1 more may). A journal without `jn` (written before chunks) is
- * counted once; a contact without a stored state (merged away) is left as it is. Needs LUA_ENTRY_COUNT.
+ * Lua: trims journal `j` whose record count is kept in field `jn` of hash `c`, after
+ * `pushed` entries holding `added` new records were appended: whole entries go from the
+ * head while at least `max` records stay (so up to CHUNK_RECORDS - 1 more may). The count
+ * is taken afresh when it is missing (a journal written before chunks) or cannot be right
+ * (the list holds nothing but the new entries: it was deleted under its count). A contact
+ * without a stored state (merged away) is left as it is. Needs LUA_ENTRY_COUNT.
  */
 export const LUA_TRIM_JOURNAL = `
-local function trim_journal(c, j, added, max)
+local function trim_journal(c, j, added, pushed, max)
   if redis.call('HEXISTS', c, 's') == 0 then return end
+  local len = redis.call('LLEN', j)
   local jn = tonumber(redis.call('HGET', c, 'jn') or '')
-  if jn then jn = jn + added else
+  if jn and len > pushed then jn = jn + added else
     jn = 0
     for _, e in ipairs(redis.call('LRANGE', j, 0, -1)) do jn = jn + entry_count(e) end
   end

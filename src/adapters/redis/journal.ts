@@ -30,7 +30,7 @@ redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
 local pos = redis.call('LPOS', KEYS[1], ARGV[1])
 if pos then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
   redis.call('RPUSH', KEYS[1], ARGV[2])
-  trim_journal(KEYS[7], KEYS[1], 1, tonumber(ARGV[5]))
+  trim_journal(KEYS[7], KEYS[1], 1, 1, tonumber(ARGV[5]))
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'r', ARGV[9])
 for i = 10, #ARGV, 2 do

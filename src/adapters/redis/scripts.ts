@@ -68,7 +68,7 @@ if h.consumed > 0 then
 end
 for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
 for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
-if h.nj > 0 then trim_journal(KEYS[1], KEYS[3], h.jadd, h.jmax) end
+if h.nj > 0 then trim_journal(KEYS[1], KEYS[3], h.jadd, h.nj, h.jmax) end
 for _, r in ipairs(h.r) do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
 for _, s in ipairs(h.s) do redis.call('HINCRBY', KEYS[5], s[1], s[2]) end
 for _, b in ipairs(h.b) do
