@@ -243,6 +243,12 @@ triggers: [ { id: t, on: journey.entered, do: [ { wait: 2s }, { set: { woke: tru
     });
     expect(got).toEqual(expected);
     expect(await redis.zscore(e.keys.pending, "wy")).toBeNull();
+    // Handed to the sweep with nothing due (done already): its drain lets it go, not forever re-queued.
+    await redis.zadd(e.keys.pending, Date.now() - 60_000, "wy");
+    await redis.del(`${e.keys.base}:sweep`); // one sweep per 5 s: let this one run now
+    expect(await e.sweep()).toBe(1);
+    await until(async () => (await redis.zscore(e.keys.pending, "wy")) === null);
+    expect(await journal(e, "wy")).toEqual(expected);
   });
 
   it("keeps contact ids and values that are not well-formed UTF-16 (cjson refuses lone surrogates)", async () => {

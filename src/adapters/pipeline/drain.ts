@@ -58,12 +58,13 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
       .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).lrangeBuffer(k.journal(contact), -TAIL_READ, -1).exec()) as Pairs<6>;
     if (typeof alias === "string") return done + (await forward(d, contact, alias));
     const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
-    if (items.length === 0 && !(stored instanceof Buffer)) return done;
+    if (items.length === 0 && !(stored instanceof Buffer)) return done + (await settled(d, contact));
     const started = performance.now();
     const compiled = d.compiled();
     let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
     const dueBy = Math.max(Date.now(), wakeBy ?? 0);
-    if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return done; // the wake-up moved, or was done already
+    // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
+    if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return done + (await settled(d, contact));
     const before = runPositions(compiled, state);
     const emailBefore = state.traits["email"];
     const unsubscribedBefore = state.traits["unsubscribed"];
@@ -139,6 +140,12 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
     if (result === 0) return done;
   }
   return done;
+}
+
+/** A contact found with nothing to do leaves the sweep's set, unless an input arrived meanwhile. Returns 0. */
+async function settled(d: DrainDeps, contact: string): Promise<number> {
+  await d.redis.eval("if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end", 2, d.keys.inbox(contact), d.keys.pending, contact);
+  return 0;
 }
 
 /** An aliased (merged-away) contact: its inbox moves to the user's, which gets a drain. */
