@@ -56,6 +56,22 @@ async function journal(e: Engine, contact: string): Promise<JournalRecord[]> {
   return readJournal(redis, e.keys, contact);
 }
 
+/** Go enters, each Ping sets a trait: a journey with a record per event, for the storage tests. */
+const PINGS = compileJourney(`
+id: pings
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+
+/** A contact's journal once it holds at least `ready` records (or `ready` says it is done). */
+async function journalOnce(e: Engine, contact: string, ready: number | ((j: JournalRecord[]) => boolean), ms?: number): Promise<JournalRecord[]> {
+  return until(async () => {
+    const j = await journal(e, contact);
+    return (typeof ready === "number" ? j.length >= ready : ready(j)) ? j : undefined;
+  }, ms) as Promise<JournalRecord[]>;
+}
+
 describe("live journal", () => {
   it("equals simulate's for the contract's worked example", async () => {
     const d = await exampleDeployable();
@@ -64,10 +80,7 @@ describe("live journal", () => {
     expect(expected.map((r) => r.type)).toContain("email.sent");
     const e = await start(d.compiled, d);
     await push(e, events);
-    const got = await until(async () => {
-      const j = await journal(e, "lea");
-      return j.length >= expected.length ? j : undefined;
-    });
+    const got = await journalOnce(e, "lea", expected.length);
     expect(got).toEqual(expected);
   });
 
@@ -101,10 +114,7 @@ triggers:
     await push(e, [events[0]!]);
     await new Promise((r) => setTimeout(r, Math.max(0, t0 + 1_500 - Date.now())));
     await push(e, [events[1]!]);
-    const got = await until(async () => {
-      const j = await journal(e, "ann");
-      return j.length >= expected.length ? j : undefined;
-    }, 8_000);
+    const got = await journalOnce(e, "ann", expected.length, 8_000);
     expect(got).toEqual(expected);
     // Wake jobs evaluate the due wake-ups in place: no wake input went through the inbox
     // (which would leave a de-duplication key per wake-up for 48 hours).
@@ -112,12 +122,7 @@ triggers:
   });
 
   it("ignores a repeated messageId", async () => {
-    const compiled = compileJourney(`
-id: once
-entry: { event: Go }
-stages: [ { id: a } ]
-triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
-`);
+    const compiled = PINGS;
     const e = await start(compiled);
     const ts = new Date().toISOString();
     const go = { type: "track", userId: "bo", event: "Go", timestamp: ts, messageId: "m-1" };
@@ -148,12 +153,7 @@ stages: [ { id: a } ]
   });
 
   it("keeps the journal in compressed chunks, bounded by WAYMARK_JOURNAL_MAX, and reads what was stored as JSON", async () => {
-    const compiled = compileJourney(`
-id: pings
-entry: { event: Go }
-stages: [ { id: a } ]
-triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
-`);
+    const compiled = PINGS;
     const e = await start(compiled, {}, { WAYMARK_JOURNAL_MAX: "10" });
     const t0 = Date.now() - 60_000;
     const msg = (i: number) => ({ type: "track", userId: "di", event: i === 0 ? "Go" : "Ping", timestamp: new Date(t0 + i * 10).toISOString() });
@@ -177,10 +177,7 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     await redis.multi().hset(e.keys.contact("di"), "s", JSON.stringify(state)).hdel(e.keys.contact("di"), "jn").del(e.keys.journal("di"))
       .rpush(e.keys.journal("di"), ...got.map((r) => JSON.stringify(r))).exec();
     await push(e, all.slice(20));
-    const last = (await until(async () => {
-      const j = await journal(e, "di");
-      return j.at(-1)?.at === expected.at(-1)!.at ? j : undefined;
-    }))!;
+    const last = await journalOnce(e, "di", (j) => j.at(-1)?.at === expected.at(-1)!.at);
     expect(last.length).toBeGreaterThanOrEqual(10);
     expect(last.length).toBeLessThan(20);
     expect(last).toEqual(expected.slice(-last.length));
@@ -189,21 +186,13 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     await redis.del(e.keys.journal("di"));
     const more = [40, 41, 42].map((i) => msg(i));
     await push(e, more);
-    const after = (await until(async () => {
-      const j = await journal(e, "di");
-      return j.length >= 3 ? j : undefined;
-    }))!;
+    const after = await journalOnce(e, "di", 3);
     expect(after).toEqual(simulate(compiled, [...all, ...more]).records.slice(-after.length));
     expect(Number(await redis.hget(e.keys.contact("di"), "jn"))).toBe(after.length);
   });
 
   it("drains a burst for many contacts with one job per 32 contacts, each contact's inputs in order", async () => {
-    const compiled = compileJourney(`
-id: burst
-entry: { event: Go }
-stages: [ { id: a } ]
-triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
-`);
+    const compiled = PINGS;
     const producer = new Engine({ redis, prefix, compiled, log: quietLog });
     const ts = Date.now() - 1_000;
     const messages = Array.from({ length: 100 }, (_, i) => [
@@ -237,10 +226,7 @@ triggers: [ { id: t, on: journey.entered, do: [ { wait: 2s }, { set: { woke: tru
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(t0) + 2_100 - Date.now())));
     expect(await e.sweep()).toBe(1);
     const expected = simulate(compiled, go, new Date(Date.parse(t0) + 3_000).toISOString()).records;
-    const got = await until(async () => {
-      const j = await journal(e, "wy");
-      return j.length >= expected.length ? j : undefined;
-    });
+    const got = await journalOnce(e, "wy", expected.length);
     expect(got).toEqual(expected);
     expect(await redis.zscore(e.keys.pending, "wy")).toBeNull();
     // Handed to the sweep with nothing due (done already): its drain lets it go, not forever re-queued.
@@ -252,12 +238,7 @@ triggers: [ { id: t, on: journey.entered, do: [ { wait: 2s }, { set: { woke: tru
   });
 
   it("keeps contact ids and values that are not well-formed UTF-16 (cjson refuses lone surrogates)", async () => {
-    const compiled = compileJourney(`
-id: odd
-entry: { event: Go }
-stages: [ { id: a } ]
-triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
-`);
+    const compiled = PINGS;
     const e = await start(compiled);
     const id = "odd\ud800id";
     const ts = Date.now() - 1_000;
@@ -267,10 +248,7 @@ triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
     ];
     await push(e, messages);
     const expected = simulate(compiled, messages).records;
-    const got = await until(async () => {
-      const j = await journal(e, id);
-      return j.length >= expected.length ? j : undefined;
-    });
+    const got = await journalOnce(e, id, expected.length);
     expect(got).toEqual(expected);
   });
 });
