@@ -144,7 +144,7 @@ stages: [ { id: a } ]
     const e = await start(compiled);
     const item = JSON.stringify({ i: { kind: "event", name: "Go", properties: {}, at: Date.now() }, at: Date.now() });
     // The push half of an enqueue, without the drain job (what a crash in between leaves).
-    await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), item, "cy", "0"]);
+    await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.alias("cy"), e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), e.keys.inbox(""), item, "cy", "0"]);
     await new Promise((r) => setTimeout(r, 300));
     expect(await journal(e, "cy")).toEqual([]);
     expect(await e.sweep(Date.now() + 60_000)).toBe(1);
@@ -206,6 +206,25 @@ stages: [ { id: a } ]
     const expected = simulate(compiled, messages).records;
     await until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
     for (const id of ["b0", "b31", "b32", "b99"]) expect(await journal(e, id), id).toEqual(expected.filter((r) => r.contact === id));
+  });
+
+  it("coalesces pushes made while one is in flight (fewer round trips and jobs), each contact's inputs in order", async () => {
+    const compiled = PINGS;
+    const producer = new Engine({ redis, prefix, compiled, log: quietLog });
+    const ts = Date.now() - 1_000;
+    const one = (i: number, event: string, dt: number) => push(producer, [{ type: "track", userId: `k${i}`, event, timestamp: new Date(ts + dt).toISOString() }]);
+    // 200 requests' pushes at once: the first goes alone, the other 199 wait for it and go together.
+    const calls = [...Array.from({ length: 100 }, (_, i) => one(i, "Go", 0)), ...Array.from({ length: 100 }, (_, i) => one(i, "Ping", 1))];
+    await Promise.all(calls);
+    expect(await producer.queue.getWaitingCount()).toBe(1 + Math.ceil(99 / CONTACTS_PER_JOB));
+    const inbox = await redis.lrange(producer.keys.inbox("k7"), 0, -1);
+    expect(inbox.map((s) => (JSON.parse(s) as { i: { name: string } }).i.name)).toEqual(["Go", "Ping"]);
+    // An anonymous id merged into a user: its push goes to the user's inbox (and drain).
+    await redis.set(producer.keys.alias("anon-k"), "k7");
+    await push(producer, [{ type: "track", anonymousId: "anon-k", event: "Ping", timestamp: new Date(ts + 2).toISOString() }]);
+    expect(await redis.llen(producer.keys.inbox("k7"))).toBe(3);
+    expect(await redis.exists(producer.keys.inbox("anon-k"))).toBe(0);
+    await producer.close();
   });
 
   it("a due wake-up whose job is gone is caught up by the sweep's drain, at its instant", async () => {

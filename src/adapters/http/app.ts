@@ -42,6 +42,8 @@ export type AppDeps = {
 export function createApp({ config, engine, log, reload, secret, metrics }: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
+  // Answers are small JSON that no client revalidates: no ETag to hash per response.
+  app.disable("etag");
   app.use(pinoHttp({
     logger: log,
     genReqId: requestId,

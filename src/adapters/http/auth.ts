@@ -6,18 +6,25 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import { HttpError } from "./errors.js";
 
+const sha256 = (s: string): Buffer => createHash("sha256").update(s).digest();
+
 /** True when `given` equals `secret`, in time independent of where they differ (or of their lengths). */
 export function sameSecret(given: string, secret: string): boolean {
-  const a = createHash("sha256").update(given).digest();
-  const b = createHash("sha256").update(secret).digest();
-  return timingSafeEqual(a, b);
+  return timingSafeEqual(sha256(given), sha256(secret));
 }
 
-/** True when `given` is one of `keys` (every key is compared, so timing reveals nothing). */
-export function isOneOf(given: string, keys: readonly string[]): boolean {
-  let found = false;
-  for (const k of keys) found = sameSecret(given, k) || found;
-  return found;
+/**
+ * A check of a given string against `keys` (hashed once, here): every key is compared, so
+ * timing reveals nothing.
+ */
+export function oneOf(keys: readonly string[]): (given: string) => boolean {
+  const hashed = keys.map(sha256);
+  return (given) => {
+    const h = sha256(given);
+    let found = false;
+    for (const k of hashed) found = timingSafeEqual(h, k) || found;
+    return found;
+  };
 }
 
 /** The user name of an `Authorization: Basic` header (the write key), else undefined. */

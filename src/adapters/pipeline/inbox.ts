@@ -26,30 +26,79 @@ export const DEDUPE_SECONDS = 48 * 3600;
 /** Drain job options: removed once done (a later drain gets a fresh id), failures kept a week. */
 export const DRAIN_JOB = { removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } } as const;
 
-/** Appends inputs to inboxes and schedules drains. */
+/** Most inputs one enqueue round trip carries when pushes are coalesced. */
+export const PUSH_GROUP_MAX = 1_000;
+
+type Outcome = "accepted" | "duplicate";
+/** A push waiting for the round trip in flight to finish. */
+type Waiting = { items: Push[]; now: number; resolve: (r: Outcome[]) => void; reject: (e: unknown) => void };
+
+/**
+ * Appends inputs to inboxes and schedules drains. Pushes are coalesced: while one round trip
+ * is in flight, the pushes that arrive meanwhile wait and then go together (in arrival
+ * order, so every contact's inputs keep theirs), in one enqueue and one `addBulk` of drain
+ * jobs of up to CONTACTS_PER_JOB contacts. An idle inbox sends a push at once; under load
+ * each request costs a fraction of a round trip, and the workers get fuller jobs.
+ */
 export class Inbox {
+  private readonly waiting: Waiting[] = [];
+  private flushing = false;
+
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly scripts: Scripts, private readonly queue: Queue) {}
 
   /**
-   * Pushes inputs in one round trip; returns, per input, whether it was new. With
-   * `queueDrains: false` the caller drains the contacts itself (a crash before it does is
-   * caught by the sweep).
+   * Pushes inputs; returns, per input, whether it was new. With `queueDrains: false` the
+   * caller drains the contacts itself (a crash before it does is caught by the sweep), and
+   * the push goes on its own.
    */
-  async push(items: Push[], now: number, opts: { queueDrains?: boolean } = {}): Promise<("accepted" | "duplicate")[]> {
-    if (items.length === 0) return [];
-    const aliases = await this.redis.mget(items.map((p) => this.keys.alias(p.contact)));
-    const contacts = items.map((p, i) => aliases[i] ?? p.contact);
-    const keys = [this.keys.backlog, this.keys.pending];
-    const args: (string | number)[] = [DEDUPE_SECONDS, now];
-    items.forEach((p, i) => {
-      keys.push(this.keys.inbox(contacts[i]!), this.keys.message(p.messageId ?? "-"));
-      args.push(JSON.stringify(p.item), contacts[i]!, p.messageId ? "1" : "0");
+  push(items: Push[], now: number, opts: { queueDrains?: boolean } = {}): Promise<Outcome[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    if (opts.queueDrains === false) return this.send(items, now, false);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ items, now, resolve, reject });
+      if (!this.flushing) void this.flush();
     });
-    const lens = await this.scripts.enqueue(keys, args);
+  }
+
+  /** Sends waiting pushes, a group per round trip, until none wait. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        let n = 0, size = 0;
+        while (n < this.waiting.length && (n === 0 || size + this.waiting[n]!.items.length <= PUSH_GROUP_MAX)) size += this.waiting[n++]!.items.length;
+        const group = this.waiting.splice(0, n);
+        try {
+          const out = await this.send(group.length === 1 ? group[0]!.items : group.flatMap((w) => w.items), Math.min(...group.map((w) => w.now)), true);
+          let at = 0;
+          for (const w of group) { w.resolve(out.slice(at, at + w.items.length)); at += w.items.length; }
+        } catch (err) {
+          for (const w of group) w.reject(err);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** One enqueue (aliases resolved in it), then the drain jobs of contacts whose inbox was empty. */
+  private async send(items: Push[], now: number, queueDrains: boolean): Promise<Outcome[]> {
+    const keys = [this.keys.backlog, this.keys.pending];
+    const args: (string | number)[] = [DEDUPE_SECONDS, now, this.keys.inbox("")];
+    for (const p of items) {
+      keys.push(this.keys.alias(p.contact), this.keys.inbox(p.contact), this.keys.message(p.messageId ?? "-"));
+      args.push(JSON.stringify(p.item), p.contact, p.messageId ? "1" : "0");
+    }
+    const reply = await this.scripts.enqueue(keys, args);
     const first = new Set<string>();
-    lens.forEach((len, i) => { if (len === 1) first.add(contacts[i]!); });
-    if (first.size > 0 && opts.queueDrains !== false) await this.queue.addBulk(drainJobs([...first]));
-    return lens.map((len) => (len === -1 ? "duplicate" : "accepted"));
+    const out: Outcome[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const len = Number(reply[2 * i]);
+      if (len === 1) first.add((reply[2 * i + 1] as string | null) ?? items[i]!.contact);
+      out.push(len === -1 ? "duplicate" : "accepted");
+    }
+    if (first.size > 0 && queueDrains) await this.queue.addBulk(drainJobs([...first]));
+    return out;
   }
 
   /** Messages waiting in all inboxes. */

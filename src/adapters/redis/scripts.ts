@@ -6,26 +6,37 @@ import type { Redis } from "ioredis";
 import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./codec.js";
 
 /**
- * KEYS: backlog, pending, then per item: inbox, message-id key.
- * ARGV: dedupe ttl (s), now (ms), then per item: item JSON, contact id, dedupe (1/0).
- * Returns per item: -1 duplicate, else the inbox length after the push.
+ * KEYS: backlog, pending, then per item: alias key, inbox, message-id key.
+ * ARGV: dedupe ttl (s), now (ms), inbox key prefix, then per item: item JSON, contact id,
+ * dedupe (1/0). An item for an anonymous id merged into a user goes to the user's inbox
+ * (read here, atomically with the push, so a merge cannot slip in between).
+ * Returns per item two values: -1 (duplicate) or the inbox length after the push, and the
+ * user it went to when the id was merged (else nil: the caller keeps its own string, which
+ * may not survive a round trip through UTF-8).
  */
 const ENQUEUE = `
 local out = {}
-local n = (#ARGV - 2) / 3
+local n = (#ARGV - 3) / 3
 for i = 1, n do
-  local inbox = KEYS[2 + (i - 1) * 2 + 1]
-  local mid = KEYS[2 + (i - 1) * 2 + 2]
-  local item = ARGV[2 + (i - 1) * 3 + 1]
-  local contact = ARGV[2 + (i - 1) * 3 + 2]
-  local dedupe = ARGV[2 + (i - 1) * 3 + 3]
+  local alias = KEYS[2 + (i - 1) * 3 + 1]
+  local inbox = KEYS[2 + (i - 1) * 3 + 2]
+  local mid = KEYS[2 + (i - 1) * 3 + 3]
+  local item = ARGV[3 + (i - 1) * 3 + 1]
+  local contact = ARGV[3 + (i - 1) * 3 + 2]
+  local dedupe = ARGV[3 + (i - 1) * 3 + 3]
+  local user = redis.call('GET', alias)
+  if user then
+    contact = user
+    inbox = ARGV[3] .. user
+  end
+  out[2 * i] = user
   if dedupe == '1' and not redis.call('SET', mid, '1', 'NX', 'EX', ARGV[1]) then
-    out[i] = -1
+    out[2 * i - 1] = -1
   else
     local len = redis.call('RPUSH', inbox, item)
     redis.call('INCR', KEYS[1])
     if len == 1 then redis.call('ZADD', KEYS[2], ARGV[2], contact) end
-    out[i] = len
+    out[2 * i - 1] = len
   end
 end
 return out
@@ -95,7 +106,7 @@ return left
 
 /** The scripts, registered on a connection. */
 export type Scripts = {
-  enqueue(keys: string[], args: (string | number)[]): Promise<number[]>;
+  enqueue(keys: string[], args: (string | number)[]): Promise<(number | string | null)[]>;
   commit(keys: string[], args: (string | number | Buffer)[]): Promise<number>;
 };
 
@@ -105,7 +116,7 @@ export function scripts(r: Redis): Scripts {
   r.defineCommand("waymarkCommit", { lua: COMMIT });
   const call = r as unknown as Record<string, (n: number, ...a: (string | number | Buffer)[]) => Promise<unknown>>;
   return {
-    enqueue: (keys, args) => call["waymarkEnqueue"]!(keys.length, ...keys, ...args) as Promise<number[]>,
+    enqueue: (keys, args) => call["waymarkEnqueue"]!(keys.length, ...keys, ...args) as Promise<(number | string | null)[]>,
     commit: (keys, args) => call["waymarkCommit"]!(keys.length, ...keys, ...args) as Promise<number>,
   };
 }
