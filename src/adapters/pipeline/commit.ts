@@ -29,7 +29,13 @@ export type CommitDeps = { keys: Keys; scripts: Scripts; journalMax: number; str
  * newest entries changed meanwhile (the caller re-reads and evaluates again), else the
  * number of inputs left in the inbox.
  */
-export async function commit(d: CommitDeps, c: CommitInput): Promise<number> {
+export function commit(d: CommitDeps, c: CommitInput): Promise<number> {
+  const { keys, args } = commitCall(d, c);
+  return d.scripts.commit(keys, args);
+}
+
+/** The keys and arguments of a commit's script call (to send alone, or pipelined with others). */
+export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; args: (string | Buffer)[] } {
   const k = d.keys;
   const m = c.merged || `${c.contact}\u0000none`;
   const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
@@ -62,7 +68,7 @@ export async function commit(d: CommitDeps, c: CommitInput): Promise<number> {
     cs: changed.map(([f, v]) => [f, String(v)]),
     o: ops,
   };
-  return d.scripts.commit(keys, [payloadJson(payload), encodeState(c.state), ...j.entries, ...j.replace]);
+  return { keys, args: [payloadJson(payload), encodeState(c.state), ...j.entries, ...j.replace] };
 }
 
 /**

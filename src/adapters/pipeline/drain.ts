@@ -7,14 +7,14 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { evaluateOwned, mergeContacts, newContact, type Compiled, type ContactState, type Cursors, type Effect, type JournalRecord, type Workspace } from "../../core/index.js";
+import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Effect, type JournalRecord, type Workspace } from "../../core/index.js";
 import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { decodeState } from "../redis/codec.js";
 import { runPositions } from "../redis/stats.js";
-import { commit } from "./commit.js";
+import { commit, type CommitInput } from "./commit.js";
 import { planCommit, type CommitOp } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
 
@@ -41,6 +41,125 @@ export function wakeJob(contact: string, at: number, now: number) {
   };
 }
 
+/** What a drain reads of a contact (one MULTI, for one contact or many). */
+export type ContactRead = { alias: unknown; stored: unknown; version: unknown; raw: string[]; tail: Buffer[] };
+
+/** Reads contacts and the round-robin cursors in one round trip. */
+export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ reads: ContactRead[]; cursors: Cursors }> {
+  const k = d.keys;
+  const m = d.redis.multi();
+  for (const c of contacts) {
+    m.get(k.alias(c)).hgetBuffer(k.contact(c), "s").hget(k.contact(c), "v").lrange(k.inbox(c), 0, d.batch - 1).lrangeBuffer(k.journal(c), -TAIL_READ, -1);
+  }
+  m.hgetall(k.cursors);
+  const res = (await m.exec())!;
+  for (const [err] of res) if (err) throw err;
+  const v = res.map(([, x]) => x);
+  const reads = contacts.map((_, i) => {
+    const [alias, stored, version, raw, tail] = v.slice(i * 5, i * 5 + 5);
+    return { alias, stored, version, raw: raw as string[], tail: tail as Buffer[] };
+  });
+  const cursors: Cursors = Object.fromEntries(Object.entries(v.at(-1) as Record<string, string>).map(([f, x]) => [f, Number(x)]));
+  return { reads, cursors };
+}
+
+/**
+ * One evaluation of what a contact's read holds, ready to commit: `forward` (an alias: the
+ * inbox goes to the user), `idle` (nothing to do), or the commit with the wake job to add
+ * first (when the wake-up moved).
+ */
+export type Prepared =
+  | { kind: "forward"; to: string }
+  | { kind: "idle" }
+  | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; started: number };
+
+/** Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand. */
+export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number): Promise<Prepared> {
+  const k = d.keys;
+  const { alias, stored, version, raw, tail } = r;
+  if (typeof alias === "string") return { kind: "forward", to: alias };
+  const items = raw.map((x) => JSON.parse(x) as InboxItem);
+  if (items.length === 0 && !(stored instanceof Buffer)) return { kind: "idle" };
+  const started = performance.now();
+  const compiled = d.compiled();
+  let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
+  const dueBy = Math.max(Date.now(), wakeBy ?? 0);
+  // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
+  if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return { kind: "idle" };
+  const before = runPositions(compiled, state);
+  const emailBefore = state.traits["email"];
+  const unsubscribedBefore = state.traits["unsubscribed"];
+  const oldWake = state.wakeAt;
+  let cursors = cursorsNow;
+  const cursorsRead = { ...cursors };
+  const records: JournalRecord[] = [];
+  const effects: Effect[] = [];
+  const mergeOps: CommitOp[] = [];
+  let merged = "";
+  let mergedVersion = "";
+  let consumed = 0;
+  for (const item of items) {
+    if (item.m !== undefined && item.m !== contact) {
+      if (merged !== "") break; // one merge per commit
+      const [[, anon], [, anonVersion]] = (await d.redis.multi().hgetBuffer(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as [P, P];
+      if (anon instanceof Buffer) {
+        const from = decodeState(anon);
+        const positions = runPositions(compiled, from);
+        // The anonymous id leaves the stage sets; runs taken over keep their positions (for
+        // the counters) and put the user in their stage's set.
+        for (const [jid, p] of positions) {
+          mergeOps.push(["ZREM", d.keys.inStage(jid, p.stage), item.m]);
+          if (!before.has(jid) && !state.runs[jid]?.on) {
+            before.set(jid, p);
+            mergeOps.push(["ZADD", d.keys.inStage(jid, p.stage), p.since, contact]);
+          }
+        }
+        state = mergeContacts(compiled, state, from);
+        for (const aud of Object.keys(from.aud)) {
+          mergeOps.push(["ZREM", d.keys.audience(aud), item.m]);
+          const kept = state.aud[aud];
+          if (kept) mergeOps.push(["ZADD", d.keys.audience(aud), kept[0] === 0 ? "+inf" : kept[0], contact]);
+        }
+      }
+      merged = item.m;
+      mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
+    }
+    const out = evaluateOwned(compiled, state, item.i, item.at, { cursors });
+    state = out.state;
+    if (out.cursors) cursors = out.cursors;
+    records.push(...out.records);
+    effects.push(...out.effects);
+    consumed++;
+  }
+  // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
+  // its own instant, instead of round-tripping through one delayed job each.
+  for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) {
+    const out = evaluateOwned(compiled, state, { kind: "wake" }, state.wakeAt, { cursors });
+    state = out.state;
+    if (out.cursors) cursors = out.cursors;
+    records.push(...out.records);
+    effects.push(...out.effects);
+  }
+  const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now()) : undefined;
+  const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
+  plan.ops.unshift(...mergeOps);
+  const email = state.traits["email"];
+  if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
+  // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
+  if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
+  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, tail }, wake, started };
+}
+
+/** After a commit: metrics, and the effects queued (now, or by the caller via `queued`). Returns the inputs consumed. */
+export async function committed(d: DrainDeps, p: Extract<Prepared, { kind: "commit" }>, queued?: string[]): Promise<number> {
+  d.metrics?.evaluation.observe((performance.now() - p.started) / 1_000);
+  d.metrics?.evaluated.inc(p.input.consumed);
+  const outbox = p.input.plan.outbox;
+  if (queued) queued.push(...outbox);
+  else if (d.outbox && outbox.length > 0) await d.outbox.flush(outbox, d.workspace(), d.log);
+  return p.input.consumed;
+}
+
 /**
  * Drains a contact's inbox until it is empty. Returns the number of inputs evaluated.
  * Committed effects are queued at once, or added to `queued` for the caller to queue in one
@@ -50,96 +169,33 @@ export function wakeJob(contact: string, at: number, now: number) {
  * and any drain the sweep queues, catches a contact's due wake-ups up.
  */
 export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number): Promise<number> {
-  const k = d.keys;
   let done = 0;
   for (let round = 0; round < 10_000; round++) {
-    const [[, alias], [, stored], [, version], [, raw], [, cursorHash], [, tail]] = (await d.redis.multi()
-      .get(k.alias(contact)).hgetBuffer(k.contact(contact), "s").hget(k.contact(contact), "v")
-      .lrange(k.inbox(contact), 0, d.batch - 1).hgetall(k.cursors).lrangeBuffer(k.journal(contact), -TAIL_READ, -1).exec()) as Pairs<6>;
-    if (typeof alias === "string") return done + (await forward(d, contact, alias));
-    const items = (raw as string[]).map((x) => JSON.parse(x) as InboxItem);
-    if (items.length === 0 && !(stored instanceof Buffer)) return done + (await settled(d, contact));
-    const started = performance.now();
-    const compiled = d.compiled();
-    let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
-    const dueBy = Math.max(Date.now(), wakeBy ?? 0);
-    // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
-    if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return done + (await settled(d, contact));
-    const before = runPositions(compiled, state);
-    const emailBefore = state.traits["email"];
-    const unsubscribedBefore = state.traits["unsubscribed"];
-    const oldWake = state.wakeAt;
-    let cursors: Cursors = Object.fromEntries(Object.entries(cursorHash as Record<string, string>).map(([f, v]) => [f, Number(v)]));
-    const cursorsRead = { ...cursors };
-    const records: JournalRecord[] = [];
-    const effects: Effect[] = [];
-    const mergeOps: CommitOp[] = [];
-    let merged = "";
-    let mergedVersion = "";
-    let consumed = 0;
-    for (const item of items) {
-      if (item.m !== undefined && item.m !== contact) {
-        if (merged !== "") break; // one merge per commit
-        const [[, anon], [, anonVersion]] = (await d.redis.multi().hgetBuffer(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as Pairs<2>;
-        if (anon instanceof Buffer) {
-          const from = decodeState(anon);
-          const positions = runPositions(compiled, from);
-          // The anonymous id leaves the stage sets; runs taken over keep their positions (for
-          // the counters) and put the user in their stage's set.
-          for (const [jid, p] of positions) {
-            mergeOps.push(["ZREM", d.keys.inStage(jid, p.stage), item.m]);
-            if (!before.has(jid) && !state.runs[jid]?.on) {
-              before.set(jid, p);
-              mergeOps.push(["ZADD", d.keys.inStage(jid, p.stage), p.since, contact]);
-            }
-          }
-          state = mergeContacts(compiled, state, from);
-          for (const aud of Object.keys(from.aud)) {
-            mergeOps.push(["ZREM", d.keys.audience(aud), item.m]);
-            const kept = state.aud[aud];
-            if (kept) mergeOps.push(["ZADD", d.keys.audience(aud), kept[0] === 0 ? "+inf" : kept[0], contact]);
-          }
-        }
-        merged = item.m;
-        mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
-      }
-      const out = evaluateOwned(compiled, state, item.i, item.at, { cursors });
-      state = out.state;
-      if (out.cursors) cursors = out.cursors;
-      records.push(...out.records);
-      effects.push(...out.effects);
-      consumed++;
-    }
-    // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
-    // its own instant, instead of round-tripping through one delayed job each.
-    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) {
-      const out = evaluateOwned(compiled, state, { kind: "wake" }, state.wakeAt, { cursors });
-      state = out.state;
-      if (out.cursors) cursors = out.cursors;
-      records.push(...out.records);
-      effects.push(...out.effects);
-    }
+    const { reads: [read], cursors } = await readContacts(d, [contact]);
+    const p = await prepare(d, contact, read!, cursors, wakeBy);
+    if (p.kind === "forward") return done + (await forward(d, contact, p.to));
+    if (p.kind === "idle") return done + (await settled(d, contact));
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
-    if (state.wakeAt !== null && state.wakeAt !== oldWake) await d.queue.add(...spread(wakeJob(contact, state.wakeAt, Date.now())));
-    const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
-    plan.ops.unshift(...mergeOps);
-    const email = state.traits["email"];
-    if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
-    // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
-    if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-    const result = await commit(d, { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, tail: tail as Buffer[] });
+    if (p.wake) await d.queue.add(p.wake.name, p.wake.data, p.wake.opts);
+    const result = await commit(d, p.input);
     if (result < 0) {
-      d.log.debug({ contact, result }, "drain: concurrent change, re-reading");
+      conflict(d, contact, result);
       continue;
     }
-    done += consumed;
-    d.metrics?.evaluation.observe((performance.now() - started) / 1_000);
-    d.metrics?.evaluated.inc(consumed);
-    if (queued) queued.push(...plan.outbox);
-    else if (d.outbox && plan.outbox.length > 0) await d.outbox.flush(plan.outbox, d.workspace(), d.log);
+    done += await committed(d, p, queued);
     if (result === 0) return done;
   }
   return done;
+}
+
+/** What a refused commit's result (-1, -2, -3) says changed. */
+const CONFLICT_ON = ["", "version", "cursor", "journal"] as const;
+
+/** Counts and logs a commit refused by a concurrent change (the contact is evaluated again). */
+export function conflict(d: DrainDeps, contact: string, result: number): void {
+  const on = CONFLICT_ON[-result] ?? "version";
+  d.metrics?.conflicts.inc({ on });
+  d.log.debug({ contact, on }, "drain: concurrent change, re-reading");
 }
 
 /** A contact found with nothing to do leaves the sweep's set, unless an input arrived meanwhile. Returns 0. */
@@ -158,10 +214,4 @@ async function forward(d: DrainDeps, from: string, to: string): Promise<number> 
   return 0;
 }
 
-/** A MULTI reply of N commands: [error, result] pairs. */
-type Pairs<N extends number> = N extends 6 ? [P, P, P, P, P, P] : [P, P];
 type P = [unknown, unknown];
-
-function spread<T extends { name: string; data: unknown; opts: unknown }>(j: T): [string, T["data"], T["opts"]] {
-  return [j.name, j.data, j.opts];
-}

@@ -12,6 +12,7 @@ import type { Metrics } from "../metrics.js";
 import { Keys } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { drain, type DrainDeps } from "./drain.js";
+import { drainMany } from "./drain-many.js";
 import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
 
 /** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
@@ -157,24 +158,14 @@ export class Engine {
       // nothing due. A crash re-runs the job. A merged-away contact's wake-ups live on in the user's state.
       return drain(d, data.c!, undefined, data.at);
     }
-    // A drain job names its contacts (`c`: one, as queued before batches); they are drained
-    // one after the other (side by side they race for shared round-robin cursors), and their
-    // effects are queued together at the end.
+    // A drain job names its contacts (`c`: one, as queued before batches); they are read,
+    // evaluated and committed together (drainMany), and their effects queued together at the end.
     const contacts = data.cs ?? (data.c ? [data.c] : []);
     const queued: string[] = [];
-    let done = 0;
-    let failed: unknown;
-    for (const c of contacts) {
-      // One contact's failure must not hold up the others: the job fails after the rest (and
-      // a retry finds their inboxes empty).
-      try {
-        done += await drain(d, c, queued);
-      } catch (err) {
-        failed ??= err;
-        this.o.log.warn({ contact: c, err }, "drain failed; the job will be retried");
-      }
-    }
+    const { done, failed } = await drainMany(d, contacts, queued);
     if (queued.length > 0) await this.outbox.flush(queued, this.ws, this.o.log);
+    // One contact's failure did not hold up the others: the job fails after them (and a
+    // retry finds their inboxes empty).
     if (failed !== undefined) throw failed;
     return done;
   }

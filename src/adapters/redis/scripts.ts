@@ -108,6 +108,8 @@ return left
 export type Scripts = {
   enqueue(keys: string[], args: (string | number)[]): Promise<(number | string | null)[]>;
   commit(keys: string[], args: (string | number | Buffer)[]): Promise<number>;
+  /** Several commits pipelined in one round trip, run in order; per commit its result or its error. */
+  commitAll(calls: { keys: string[]; args: (string | number | Buffer)[] }[]): Promise<(number | Error)[]>;
 };
 
 /** Registers the scripts on `r` (EVALSHA with automatic fallback). */
@@ -118,5 +120,13 @@ export function scripts(r: Redis): Scripts {
   return {
     enqueue: (keys, args) => call["waymarkEnqueue"]!(keys.length, ...keys, ...args) as Promise<(number | string | null)[]>,
     commit: (keys, args) => call["waymarkCommit"]!(keys.length, ...keys, ...args) as Promise<number>,
+    commitAll: async (calls) => {
+      if (calls.length === 0) return [];
+      const p = r.pipeline();
+      const pc = p as unknown as Record<string, (n: number, ...a: (string | number | Buffer)[]) => unknown>;
+      for (const c of calls) pc["waymarkCommit"]!(c.keys.length, ...c.keys, ...c.args);
+      const res = (await p.exec()) ?? [];
+      return res.map(([err, v]) => err ?? (v as number));
+    },
   };
 }

@@ -1,0 +1,72 @@
+/**
+ * The drain of a job's contacts together: one read of them all, their evaluations one after
+ * the other (round-robin cursors handed from each to the next, as sequential drains would
+ * see them), one `addBulk` of the wake jobs that moved, and their commits pipelined in one
+ * round trip (each still atomic and version-checked). A contact whose commit conflicts, whose
+ * inbox holds more, or that needs more than a commit (an alias to forward, nothing to do)
+ * goes on through the one-contact drain. So a 32-contact job costs a handful of round trips,
+ * not two or three per contact.
+ */
+import { commitCall } from "./commit.js";
+import { committed, conflict, drain, prepare, readContacts, type DrainDeps, type Prepared } from "./drain.js";
+
+/** What a job's drain did: inputs evaluated, and the first error met (the rest went on). */
+export type ManyResult = { done: number; failed: unknown };
+
+/**
+ * Drains `contacts` (distinct), their committed effects added to `queued`. One contact's
+ * failure does not hold up the others: it is reported in `failed` after they are done.
+ */
+export async function drainMany(d: DrainDeps, contacts: string[], queued: string[]): Promise<ManyResult> {
+  let done = 0;
+  let failed: unknown;
+  const fail = (contact: string, err: unknown) => {
+    failed ??= err;
+    d.log.warn({ contact, err }, "drain failed; the job will be retried");
+  };
+  const later = new Set<string>();
+  const ready: { contact: string; p: Extract<Prepared, { kind: "commit" }> }[] = [];
+  try {
+    const { reads, cursors: read } = await readContacts(d, contacts);
+    let cursors = read;
+    for (const [i, contact] of contacts.entries()) {
+      try {
+        const p = await prepare(d, contact, reads[i]!, cursors, undefined);
+        if (p.kind !== "commit") later.add(contact);
+        else {
+          ready.push({ contact, p });
+          cursors = p.input.cursors;
+        }
+      } catch (err) {
+        fail(contact, err);
+      }
+    }
+    // Timers first (idempotent ids): a crash after this and before the commits re-adds the same jobs.
+    const wakes = ready.flatMap(({ p }) => (p.wake ? [p.wake] : []));
+    if (wakes.length > 0) await d.queue.addBulk(wakes);
+    const results = await d.scripts.commitAll(ready.map(({ p }) => commitCall(d, p.input)));
+    for (const [i, { contact, p }] of ready.entries()) {
+      const result = results[i]!;
+      if (result instanceof Error) fail(contact, result);
+      else {
+        if (result >= 0) done += await committed(d, p, queued);
+        else conflict(d, contact, result);
+        // A conflict is evaluated again from a fresh read; more inputs wait for the next batch.
+        if (result !== 0) later.add(contact);
+      }
+    }
+  } catch (err) {
+    // The shared read or the wake jobs failed: nothing was committed; each contact goes alone.
+    d.log.debug({ err }, "batched drain failed; draining one by one");
+    for (const c of contacts) later.add(c);
+  }
+  for (const contact of contacts) {
+    if (!later.has(contact)) continue;
+    try {
+      done += await drain(d, contact, queued);
+    } catch (err) {
+      fail(contact, err);
+    }
+  }
+  return { done, failed };
+}
