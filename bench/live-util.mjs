@@ -70,17 +70,18 @@ export function demoSecrets(folder) {
 }
 
 /**
- * Starts `waymark start` plus `workers` × `waymark worker` on a free loopback port; waits for
- * /healthz and for every BullMQ worker to register. Returns { base, stop }.
+ * Starts `waymark start` (or `front`: `api`, the HTTP API alone) plus `workers` × `waymark
+ * worker` on a free loopback port; waits for /healthz and for every BullMQ worker to
+ * register. Returns { base, stop, pids }.
  */
-export async function startEngine({ redisUrl, redis, prefix, journeys, workers = 0, env = {}, name }) {
+export async function startEngine({ redisUrl, redis, prefix, journeys, workers = 0, env = {}, name, front = "start" }) {
   const port = await freePort();
   mkdirSync(".waymark/bench", { recursive: true });
   const common = {
     ...process.env, ...demoSecrets(journeys), ...env, REDIS_URL: redisUrl, WAYMARK_PREFIX: prefix, PORT: String(port),
     WAYMARK_WRITE_KEYS: WRITE_KEY, WAYMARK_ADMIN_TOKEN: ADMIN, WAYMARK_JOURNEYS: journeys, LOG_LEVEL: "warn",
   };
-  const roles = ["start", ...Array.from({ length: workers }, () => "worker")];
+  const roles = [front, ...Array.from({ length: workers }, () => "worker")];
   const procs = roles.map((role, i) => {
     const log = `.waymark/bench/${name}-${role}${i || ""}.log`;
     const p = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean), "bin/waymark.js", role], { env: common, stdio: ["ignore", openSync(log, "w"), openSync(log, "a")] });
@@ -100,7 +101,7 @@ export async function startEngine({ redisUrl, redis, prefix, journeys, workers =
       if (dead) throw new Error(`engine process exited with ${dead.exitCode}; see ${dead.log}`);
       let up = false;
       try { up = (await fetch(`${base}/healthz`)).ok; } catch { /* not yet */ }
-      if (up && (await queue.getWorkersCount()) >= roles.length) break;
+      if (up && (await queue.getWorkersCount()) >= roles.filter((r) => r !== "api").length) break;
       if (i > 300) throw new Error(`engine not ready after 30 s; see ${procs[0].log}`);
       await sleep(100);
     }

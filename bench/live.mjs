@@ -6,8 +6,10 @@
 // Each part runs under its own random key prefix, deleted after. Redis: REDIS_URL, else
 // 127.0.0.1:6379. Defaults take a couple of minutes; --full runs the full sizes.
 // Options: --contacts N --workers N --rate N --duration S --mem-contacts N --timers N
-//          --window S --warmup S --lead S --full --only 1,2,3,4
-// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to the engine processes (profiles).
+//          --window S --warmup S --lead S --full --only 1,2,3,4 --front start|api (part 2's
+//          HTTP process: `waymark start`, the default, or `waymark api` beside the workers)
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to the engine processes (profiles);
+// BENCH_KEEP=1 keeps each part's keys for inspection (delete them after: `{bench-p*}*`).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +26,7 @@ import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStre
 const { values: o } = parseArgs({ options: {
   contacts: { type: "string" }, workers: { type: "string" }, rate: { type: "string" }, duration: { type: "string" },
   "mem-contacts": { type: "string" }, timers: { type: "string" }, window: { type: "string" }, warmup: { type: "string" }, lead: { type: "string" },
-  full: { type: "boolean", default: false }, only: { type: "string", default: "1,2,3,4" },
+  full: { type: "boolean", default: false }, only: { type: "string", default: "1,2,3,4" }, front: { type: "string", default: "start" },
 } });
 const pick = (v, small, full) => Number(v ?? (o.full ? full : small));
 const opt = {
@@ -54,7 +56,7 @@ async function part(key, title, fn) {
   const t = Date.now();
   try { results[`part${key}`] = await fn(prefix); }
   catch (e) { results[`part${key}`] = { error: e.message }; say(`[${key}] FAILED: ${e.message}`); }
-  finally { say(`[${key}] ${((Date.now() - t) / 1000).toFixed(1)} s, ${await cleanup(redis, prefix)} keys deleted`); }
+  finally { say(`[${key}] ${((Date.now() - t) / 1000).toFixed(1)} s, ${process.env.BENCH_KEEP ? "keys kept (BENCH_KEEP)" : `${await cleanup(redis, prefix)} keys deleted`}`); }
 }
 
 /** Segment messages -> inbox pushes (what ingest does), for the in-process producer. */
@@ -121,7 +123,7 @@ await part("1", "end-to-end throughput vs raw BullMQ", async (prefix) => {
 // 2. Ingest-to-journal latency of single `track` calls at a steady rate.
 await part("2", `latency at ${opt.rate}/s for ${opt.duration} s (after ${opt.warmup} s of warm-up)`, async (prefix) => {
   const total = Math.round(opt.rate * opt.duration);
-  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "tests/fixtures/live/order", workers: opt.workers, name: "latency", env: { WAYMARK_STREAM_MAX: String(Math.max(100_000, total * 4)) } });
+  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "tests/fixtures/live/order", workers: opt.workers, front: o.front, name: "latency", env: { WAYMARK_STREAM_MAX: String(Math.max(100_000, total * 4)) } });
   try {
     const sentAt = new Map(), seen = new Set(), read = [], commit = [];
     const deadline = Date.now() + (opt.duration + opt.warmup) * 1000 + 60_000;
@@ -158,12 +160,14 @@ await part("2", `latency at ${opt.rate}/s for ${opt.duration} s (after ${opt.war
       read.push(readAt - s);
       commit.push(commitMs - s);
     }, () => seen.size >= total - errors, deadline);
+    const cpu0 = cpuSeconds(eng.pids);
     const run = await steady("l", total);
     errors = run.errors;
     await reader;
+    const cpuUs = ((cpuSeconds(eng.pids) - cpu0) * 1e6) / total;
     const r = summary(read), c = summary(commit), a = summary(run.ack);
-    say(`    sent ${fmt(total)} in ${fmt(run.secs, 1)} s (${fmt(total / run.secs)}/s, ${errors} errors); journal read: p50 ${fmt(r.p50)} ms p99 ${fmt(r.p99)} ms; commit: p50 ${fmt(c.p50)} p99 ${fmt(c.p99)}; HTTP ack p99 ${fmt(a.p99)}`);
-    return { sent: total, achievedRate: total / run.secs, warmupSec: opt.warmup, errors, seen: seen.size, maxInflight: run.maxInflight, readLatencyMs: r, commitLatencyMs: c, ackMs: a };
+    say(`    sent ${fmt(total)} in ${fmt(run.secs, 1)} s (${fmt(total / run.secs)}/s, ${errors} errors); journal read: p50 ${fmt(r.p50)} ms p99 ${fmt(r.p99)} ms; commit: p50 ${fmt(c.p50)} p99 ${fmt(c.p99)}; HTTP ack p99 ${fmt(a.p99)}; engine CPU ${fmt(cpuUs)} us/event`);
+    return { sent: total, achievedRate: total / run.secs, warmupSec: opt.warmup, errors, seen: seen.size, maxInflight: run.maxInflight, readLatencyMs: r, commitLatencyMs: c, ackMs: a, engineCpuUsPerEvent: cpuUs };
   } finally { await eng.stop(); }
 });
 
@@ -180,17 +184,20 @@ await part("3", `memory per contact, ${fmt(opt.memContacts)} contacts x 20 event
     await waitDrained(redis, prefix, deadline, 100);
     const after = Number((await redis.info("memory")).match(/used_memory:(\d+)/)[1]);
     const sample = Array.from({ length: Math.min(2_000, opt.memContacts) }, (_, i) => `u${Math.floor((i * opt.memContacts) / Math.min(2_000, opt.memContacts))}`);
-    let hash = 0, journal = 0, records = 0;
+    let hash = 0, journal = 0, records = 0, stateLen = 0, entries = 0, entryLen = 0;
     for (const c of sample) {
-      const [[, h], [, j], [, n]] = await redis.multi().call("MEMORY", "USAGE", `{${prefix}}:c:${c}`, "SAMPLES", "0")
-        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").hget(`{${prefix}}:c:${c}`, "jn").exec();
+      const [[, h], [, j], [, n], [, sl], [, list]] = await redis.multi().call("MEMORY", "USAGE", `{${prefix}}:c:${c}`, "SAMPLES", "0")
+        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").hget(`{${prefix}}:c:${c}`, "jn")
+        .hstrlen(`{${prefix}}:c:${c}`, "s").lrangeBuffer(`{${prefix}}:j:${c}`, 0, -1).exec();
       hash += Number(h ?? 0); journal += Number(j ?? 0); records += Number(n ?? 0);
+      stateLen += Number(sl ?? 0); entries += list.length; entryLen += list.reduce((t, b) => t + b.length, 0);
     }
     const k = sample.length;
     const out = { contacts: opt.memContacts, events: pushes.length, sampled: k, hashBytes: hash / k, journalBytes: journal / k, journalRecords: records / k,
+      stateBytes: stateLen / k, journalEntries: entries / k, journalPayloadBytes: entryLen / k,
       perContactBytes: (hash + journal) / k, usedMemoryDeltaPerContact: (after - before) / opt.memContacts, streamEntries: await redis.xlen(`{${prefix}}:stream`) };
     out.journalShare = out.journalBytes / out.perContactBytes;
-    say(`    per contact: ${fmt(out.perContactBytes)} B (hash ${fmt(out.hashBytes)} B, journal ${fmt(out.journalBytes)} B for ${fmt(out.journalRecords, 1)} records); used_memory delta / N ${fmt(out.usedMemoryDeltaPerContact)} B`);
+    say(`    per contact: ${fmt(out.perContactBytes)} B (hash ${fmt(out.hashBytes)} B, journal ${fmt(out.journalBytes)} B for ${fmt(out.journalRecords, 1)} records); stored: state ${fmt(out.stateBytes)} B, journal ${fmt(out.journalPayloadBytes)} B in ${fmt(out.journalEntries, 1)} entries; used_memory delta / N ${fmt(out.usedMemoryDeltaPerContact)} B`);
     return out;
   } finally { await producer.close(); await eng.stop(); }
 });

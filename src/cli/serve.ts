@@ -83,9 +83,8 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
 
   let server: Server | undefined;
   if (role !== "worker") {
-    const { createApp } = await import("../adapters/http/app.js"); // workers never load express
-    const app = createApp({ config, engine, log, reload, secret, metrics });
-    server = app.listen(config.PORT);
+    const { createHttpServer } = await import("../adapters/http/app.js"); // workers never load express
+    server = createHttpServer({ config, engine, log, reload, secret, metrics }).listen(config.PORT);
     await new Promise<void>((r) => server!.once("listening", () => r()));
     log.info({ port: config.PORT }, "API listening");
   } else if (config.WAYMARK_METRICS_PORT !== undefined) {

@@ -1,6 +1,7 @@
 // Segment-compatible ingest over real HTTP and a real Redis: write keys, size limits,
 // validation (single and batch), messageId de-duplication, sentAt skew correction and
 // back-pressure.
+import { request } from "node:http";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { compileJourney } from "../helpers.js";
 import { stopRedis, until } from "../integration/redis.js";
@@ -197,5 +198,51 @@ describe("back-pressure", () => {
     await s.redis.set(s.engine.keys.backlog, 0);
     await until(async () => (await post(`${s.base}/v1/track`, go("bp"), auth)).status === 200, 5_000, 50);
     expect(await s.redis.llen(s.engine.keys.inbox("bp"))).toBe(1);
+  });
+});
+
+/** A POST by node:http: `chunked` sends no Content-Length (so the express routes answer, not the fast path). */
+function rawPost(base: string, path: string, body: string, headers: Record<string, string>, chunked: boolean): Promise<{ status: number; type: string; id: string; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers, ...(chunked ? {} : { "content-length": String(Buffer.byteLength(body)) }) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode!, type: String(res.headers["content-type"]), id: String(res.headers["x-request-id"]), body: JSON.parse(Buffer.concat(chunks).toString()) }));
+    });
+    req.on("error", reject);
+    if (chunked) req.write(body.slice(0, 1));
+    req.end(chunked ? body.slice(1) : body);
+  });
+}
+
+describe("fast path", () => {
+  it("answers every case as the express routes do (status, body, content type, request id)", async () => {
+    const s = await startServer({ compiled });
+    const cases: [string, string][] = [
+      ["/v1/track", JSON.stringify(go("fp1"))],
+      ["/v1/track", JSON.stringify({ type: "track", event: "Go" })],
+      ["/v1/identify", JSON.stringify({ userId: "fp2", traits: { plan: "pro" } })],
+      ["/v1/track", "{not json"],
+      ["/v1/track", "\"a string\""],
+      ["/v1/batch", JSON.stringify({ batch: [go("fp3"), { type: "track" }, go("fp4")] })],
+      ["/v1/b", JSON.stringify({ batch: "no" })],
+      ["/v1/batch", JSON.stringify({ batch: [go("fp3")] })],
+    ];
+    for (const [path, body] of cases) {
+      const fast = await rawPost(s.base, path, body, auth, false);
+      const slow = await rawPost(s.base, path, body, auth, true);
+      expect({ ...fast, id: undefined }, `${path} ${body}`).toEqual({ ...slow, id: undefined });
+      expect(fast.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(fast.type).toBe("application/json; charset=utf-8");
+    }
+    // Both paths took their messages (and de-duplicated nothing they should not have).
+    await journalUntil(s, "fp4", (j) => j.length > 0);
+    expect(await s.redis.llen(s.engine.keys.inbox("fp1"))).toBe(0);
+    // An incoming request id is honoured on the fast path too.
+    const own = await new Promise<string>((resolve) => {
+      const req = request(`${s.base}/v1/track`, { method: "POST", headers: { ...auth, "x-request-id": "req-from-proxy-1", "content-length": String(Buffer.byteLength(JSON.stringify(go("fp5")))) } }, (res) => { res.resume(); resolve(String(res.headers["x-request-id"])); });
+      req.end(JSON.stringify(go("fp5")));
+    });
+    expect(own).toBe("req-from-proxy-1");
   });
 });

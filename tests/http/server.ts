@@ -14,7 +14,7 @@ import type { Engine } from "../../src/adapters/pipeline/engine.js";
 import { createRuntime, type Runtime } from "../../src/adapters/runtime.js";
 import type { Template } from "../../src/adapters/templates.js";
 import { producerConnection, ready, workerConnection } from "../../src/adapters/redis/connection.js";
-import { createApp } from "../../src/adapters/http/app.js";
+import { createHttpServer } from "../../src/adapters/http/app.js";
 import type { Reload } from "../../src/adapters/http/admin.js";
 import { cleanup, randomPrefix, redisUrl, until } from "../integration/redis.js";
 
@@ -73,9 +73,8 @@ export async function startServer(o: ServerOptions): Promise<TestServer> {
   const runtime = await createRuntime(config, { compiled: o.compiled, workspace: o.workspace ?? {}, templates: o.templates ?? [] }, log, redis, workerRedis);
   const { engine, secret, metrics } = runtime;
   const reload: Reload = o.reload ? o.reload(engine) : async () => ({ ok: true, journeys: engine.compiled.journeys.map((j) => j.id) });
-  const app = createApp({ config, engine, log, reload, secret, metrics });
   const server: HttpServer = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+    const s = createHttpServer({ config, engine, log, reload, secret, metrics }).listen(0, "127.0.0.1", () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const t: TestServer = {

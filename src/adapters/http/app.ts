@@ -3,8 +3,9 @@
  * ingest routes, the admin API, JSON 404s and the error middleware. Everything it uses
  * comes from its arguments (no module state), so several apps can run in one process.
  */
+import { createServer, type Server } from "node:http";
 import express, { type Express } from "express";
-import { pinoHttp } from "pino-http";
+import { pinoHttp, type HttpLogger } from "pino-http";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Engine } from "../pipeline/engine.js";
@@ -12,6 +13,7 @@ import { actionsAdminRouter } from "./actions-admin.js";
 import { adminRouter, type Reload } from "./admin.js";
 import { errorHandler, notFound } from "./errors.js";
 import { ingestRouter } from "./ingest.js";
+import { fastIngest } from "./ingest-fast.js";
 import type { Metrics } from "../metrics.js";
 import { readiness } from "../probes.js";
 import { adminSessionRouter, requireAdminPage } from "./admin-session.js";
@@ -38,20 +40,38 @@ export type AppDeps = {
   metrics: Metrics;
 };
 
-/** Builds the express app (call `listen` on it, or hand it to `http.createServer`). */
-export function createApp({ config, engine, log, reload, secret, metrics }: AppDeps): Express {
-  const app = express();
-  app.disable("x-powered-by");
-  // Answers are small JSON that no client revalidates: no ETag to hash per response.
-  app.disable("etag");
-  app.use(pinoHttp({
+/** The request logger (pino-http): request ids, one log line per request, tokens redacted. */
+export function requestLogger(log: Logger): HttpLogger {
+  return pinoHttp({
     logger: log,
     genReqId: requestId,
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
     autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/readyz" || req.url === "/metrics" },
     // Link tokens (unsubscribe, hand-off acknowledgement) stay out of the logs.
     serializers: { req: (req: { method: string; url: string; id: unknown }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }) },
-  }));
+  });
+}
+
+/**
+ * The HTTP server: the ingest fast path (the Segment routes' common case, served without
+ * express's per-request overhead) in front of the express app, which answers the rest.
+ */
+export function createHttpServer(deps: AppDeps): Server {
+  const httpLog = requestLogger(deps.log);
+  const app = createApp(deps, httpLog);
+  const fast = fastIngest({ config: deps.config, engine: deps.engine, log: deps.log, metrics: deps.metrics }, httpLog);
+  return createServer((req, res) => {
+    if (!fast(req, res)) app(req, res);
+  });
+}
+
+/** Builds the express app (call `listen` on it, or hand it to `http.createServer`). */
+export function createApp({ config, engine, log, reload, secret, metrics }: AppDeps, httpLog: HttpLogger = requestLogger(log)): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  // Answers are small JSON that no client revalidates: no ETag to hash per response.
+  app.disable("etag");
+  app.use(httpLog);
 
   app.get("/healthz", (_req, res) => {
     res.json({ ok: true });

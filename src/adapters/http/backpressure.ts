@@ -41,12 +41,15 @@ export function cachedReader(read: () => Promise<number>, ttlMs: number): () => 
 /** Middleware answering 429 with `Retry-After` while the backlog is over `max`. */
 export function backpressure(o: BackpressureOptions) {
   const backlog = cachedReader(o.read, o.ttlMs ?? 250);
-  const retryAfter = String(o.retryAfterSeconds ?? 5);
   return async (_req: Request, _res: Response, next: NextFunction): Promise<void> => {
-    const n = await backlog();
-    if (n > o.max) {
-      throw new HttpError(429, "too many messages waiting: retry later", { backlog: n, max: o.max }, { "Retry-After": retryAfter });
-    }
+    const refused = overBacklog(await backlog(), o.max, o.retryAfterSeconds);
+    if (refused) throw refused;
     next();
   };
+}
+
+/** The 429 to answer when `backlog` is over `max`, else undefined. */
+export function overBacklog(backlog: number, max: number, retryAfterSeconds = 5): HttpError | undefined {
+  if (backlog <= max) return undefined;
+  return new HttpError(429, "too many messages waiting: retry later", { backlog, max }, { "Retry-After": String(retryAfterSeconds) });
 }

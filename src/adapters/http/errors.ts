@@ -57,15 +57,23 @@ export function errorHandler() {
       next(err);
       return;
     }
-    const known = err instanceof HttpError ? err : err instanceof Error ? fromParser(err as ParserError) : undefined;
-    if (known) {
-      for (const [h, v] of Object.entries(known.headers ?? {})) res.setHeader(h, v);
-      res.status(known.status).json({ success: false, error: known.message, ...(known.details !== undefined ? { details: known.details } : {}) });
-      return;
-    }
-    req.log.error({ err, reqId: req.id }, "request failed");
-    res.status(500).json({ success: false, error: "internal error", requestId: String(req.id) });
+    const a = errorAnswer(err, req);
+    for (const [h, v] of Object.entries(a.headers)) res.setHeader(h, v);
+    res.status(a.status).json(a.body);
   };
+}
+
+/**
+ * What the error middleware answers for `err` (status, headers, JSON body); an unexpected
+ * error is logged here with the request id. Shared with the ingest fast path.
+ */
+export function errorAnswer(err: unknown, req: { id?: unknown; log: { error(o: object, msg: string): void } }): { status: number; headers: Record<string, string>; body: object } {
+  const known = err instanceof HttpError ? err : err instanceof Error ? fromParser(err as ParserError) : undefined;
+  if (known) {
+    return { status: known.status, headers: known.headers ?? {}, body: { success: false, error: known.message, ...(known.details !== undefined ? { details: known.details } : {}) } };
+  }
+  req.log.error({ err, reqId: req.id }, "request failed");
+  return { status: 500, headers: {}, body: { success: false, error: "internal error", requestId: String(req.id) } };
 }
 
 /**
@@ -73,7 +81,12 @@ export function errorHandler() {
  * (zod issues, or `{ index, issues }` per refused item of a batch).
  */
 export function sendInvalid(res: Response, error: string, issues: readonly unknown[], extra: Record<string, unknown> = {}): void {
-  res.status(400).json({ success: false, error, ...extra, issues });
+  res.status(400).json(invalidBody(error, issues, extra));
+}
+
+/** The body of a 400 for input that failed validation. */
+export function invalidBody(error: string, issues: readonly unknown[], extra: Record<string, unknown> = {}): object {
+  return { success: false, error, ...extra, issues };
 }
 
 /** Answers 404 in JSON for every route nobody handled. */

@@ -8,12 +8,11 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 import type { Engine } from "../pipeline/engine.js";
-import type { Push } from "../pipeline/inbox.js";
 import type { Metrics } from "../metrics.js";
 import { basicUser, oneOf } from "./auth.js";
 import { backpressure } from "./backpressure.js";
-import { HttpError, sendInvalid } from "./errors.js";
-import { BATCH_LIMIT, INGEST_TYPES, MESSAGE_LIMIT, batchMessages, singleMessage } from "./segment-body.js";
+import { HttpError, invalidBody } from "./errors.js";
+import { BATCH_LIMIT, INGEST_TYPES, MESSAGE_LIMIT, batchMessages, singleMessage, type IngestType } from "./segment-body.js";
 
 /** What the ingest routes need. */
 export type IngestDeps = {
@@ -65,43 +64,48 @@ export function ingestRouter(d: IngestDeps): Router {
 
   for (const type of INGEST_TYPES) {
     r.post(`/${type}`, stamp, headerKey, json(MESSAGE_LIMIT), bodyKey, pressure, async (req: Request, res: Response) => {
-      const out = singleMessage(req.body, type, (res.locals as Locals).receivedAt);
-      if (!out.ok) {
-        d.metrics?.ingested.inc({ route: type, outcome: "invalid" });
-        sendInvalid(res, "invalid message", out.issues);
-        return;
-      }
-      const [result] = await d.engine.inbox.push([out.push], Date.now());
-      d.metrics?.ingested.inc({ route: type, outcome: result! });
-      res.json({ success: true });
+      const a = await ingestOne(d, type, req.body, (res.locals as Locals).receivedAt);
+      res.status(a.status).json(a.body);
     });
   }
-
   r.post(["/batch", "/b"], stamp, headerKey, json(BATCH_LIMIT), bodyKey, pressure, async (req: Request, res: Response) => {
-    const out = batchMessages(req.body, (res.locals as Locals).receivedAt);
-    if (out.bodyIssues) {
-      sendInvalid(res, "invalid batch", out.bodyIssues);
-      return;
-    }
-    const results = await push(d.engine, out.pushes);
-    if (d.metrics) {
-      const dup = results.filter((x) => x === "duplicate").length;
-      d.metrics.ingested.inc({ route: "batch", outcome: "accepted" }, results.length - dup);
-      d.metrics.ingested.inc({ route: "batch", outcome: "duplicate" }, dup);
-      d.metrics.ingested.inc({ route: "batch", outcome: "invalid" }, out.problems.length);
-    }
-    if (out.problems.length === 0) {
-      res.json({ success: true });
-      return;
-    }
-    const duplicates = results.filter((x) => x === "duplicate").length;
-    sendInvalid(res, `${out.problems.length} of ${out.problems.length + out.pushes.length} messages are invalid; the valid ones were accepted`,
-      out.problems, { accepted: out.pushes.length, ...(duplicates > 0 ? { duplicates } : {}) });
+    const a = await ingestBatch(d, req.body, (res.locals as Locals).receivedAt);
+    res.status(a.status).json(a.body);
   });
 
   return r;
 }
 
-async function push(engine: Pick<Engine, "inbox">, pushes: Push[]) {
-  return pushes.length === 0 ? [] : engine.inbox.push(pushes, Date.now());
+/** What an ingest request answers: status and JSON body. */
+export type IngestAnswer = { status: number; body: object };
+
+/** One message (`/v1/<type>`), its body parsed, received at `receivedAt`: validated and pushed. */
+export async function ingestOne(d: Pick<IngestDeps, "engine" | "metrics">, type: IngestType, body: unknown, receivedAt: number): Promise<IngestAnswer> {
+  const out = singleMessage(body, type, receivedAt);
+  if (!out.ok) {
+    d.metrics?.ingested.inc({ route: type, outcome: "invalid" });
+    return { status: 400, body: invalidBody("invalid message", out.issues) };
+  }
+  const [result] = await d.engine.inbox.push([out.push], Date.now());
+  d.metrics?.ingested.inc({ route: type, outcome: result! });
+  return { status: 200, body: { success: true } };
+}
+
+/** A batch (`/v1/batch`), its body parsed: the valid messages pushed, the others named by index. */
+export async function ingestBatch(d: Pick<IngestDeps, "engine" | "metrics">, body: unknown, receivedAt: number): Promise<IngestAnswer> {
+  const out = batchMessages(body, receivedAt);
+  if (out.bodyIssues) return { status: 400, body: invalidBody("invalid batch", out.bodyIssues) };
+  const results = out.pushes.length === 0 ? [] : await d.engine.inbox.push(out.pushes, Date.now());
+  const duplicates = results.filter((x) => x === "duplicate").length;
+  if (d.metrics) {
+    d.metrics.ingested.inc({ route: "batch", outcome: "accepted" }, results.length - duplicates);
+    d.metrics.ingested.inc({ route: "batch", outcome: "duplicate" }, duplicates);
+    d.metrics.ingested.inc({ route: "batch", outcome: "invalid" }, out.problems.length);
+  }
+  if (out.problems.length === 0) return { status: 200, body: { success: true } };
+  return {
+    status: 400,
+    body: invalidBody(`${out.problems.length} of ${out.problems.length + out.pushes.length} messages are invalid; the valid ones were accepted`,
+      out.problems, { accepted: out.pushes.length, ...(duplicates > 0 ? { duplicates } : {}) }),
+  };
 }
