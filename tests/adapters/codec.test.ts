@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { newContact, type ContactState } from "../../src/core/index.js";
 import { decodeState, encodeChunk, encodeState, entryRecords, parseJournal } from "../../src/adapters/redis/codec.js";
 import { journalWrite } from "../../src/adapters/pipeline/journal-entries.js";
+import { mergeAround } from "../../src/adapters/redis/journal.js";
 
 const T = Date.parse("2026-03-02T09:00:00.000Z");
 
@@ -84,5 +85,29 @@ describe("journal entries over a longer tail", () => {
     const w = journalWrite(tail, [rec(6), rec(7)], 4);
     expect(w.replace).toEqual(tail.slice(1));
     expect(w.entries.map((e) => entryRecords(e))).toEqual([[rec(4), rec(5, "email.sent"), rec(6), rec(7)]]);
+  });
+});
+
+describe("a send's record merged into its neighbours", () => {
+  const rec = (i: number) => JSON.stringify({ type: "trait.set", at: new Date(i * 1000).toISOString(), i });
+  const chunk = (from: number, n: number) => encodeChunk(Array.from({ length: n }, (_, k) => rec(from + k)));
+  const ph = Buffer.from("~fx_abc");
+  const sent = JSON.stringify({ type: "email.sent", effect: "fx_abc" });
+
+  it("joins the chunks either side with the record, in order", () => {
+    const m = mergeAround([chunk(0, 3), ph, chunk(3, 2)], "~fx_abc", sent)!;
+    expect(entryRecords(m.chunk)).toEqual([rec(0), rec(1), rec(2), sent, rec(3), rec(4)]);
+    expect(m.left).toEqual(chunk(0, 3));
+    expect(m.right).toEqual(chunk(3, 2));
+  });
+
+  it("leaves out a neighbour that is a placeholder, or that would make the chunk too big", () => {
+    const m = mergeAround([chunk(0, 3), ph, Buffer.from("~fx_other")], "~fx_abc", sent)!;
+    expect(m.right).toBe("");
+    expect(entryRecords(m.chunk)).toEqual([rec(0), rec(1), rec(2), sent]);
+    const big = mergeAround([chunk(0, 60), ph, chunk(60, 10)], "~fx_abc", sent, 64)!;
+    expect([big.left === "" ? 0 : entryRecords(big.left).length, big.right === "" ? 0 : entryRecords(big.right).length]).toEqual([60, 0]);
+    expect(mergeAround([Buffer.from("~fx_x"), ph], "~fx_abc", sent)).toBeUndefined();
+    expect(mergeAround([chunk(0, 2)], "~fx_abc", sent)).toBeUndefined();
   });
 });

@@ -78,6 +78,11 @@ export function isPlaceholder(entry: Buffer | string): boolean {
   return typeof entry === "string" ? entry.charCodeAt(0) === 126 : entry[0] === 126;
 }
 
+/** True for a compressed chunk of records. */
+export function isChunk(entry: Buffer | string): entry is Buffer {
+  return typeof entry !== "string" && entry[0] === CHUNK_TAG;
+}
+
 /** The number of records in a journal entry (a placeholder counts as one). */
 export function entryCount(entry: Buffer): number {
   return entry[0] === CHUNK_TAG ? entry.readUInt16BE(1) : 1;

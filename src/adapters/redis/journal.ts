@@ -5,7 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import type { JournalRecord } from "../../core/index.js";
-import { encodeChunk, LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL, parseJournal } from "./codec.js";
+import { CHUNK_RECORDS, encodeChunk, entryCount, entryRecords, isChunk, LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL, parseJournal } from "./codec.js";
 import type { Keys } from "./keys.js";
 import { DAY_KEPT_S, HOUR_KEPT_S, hourOf } from "./stats.js";
 
@@ -18,9 +18,12 @@ export async function readJournal(redis: Redis, keys: Keys, contact: string, lim
 /**
  * KEYS: journal, stream, stats, effect outcome key, the record's hour and day counters, the contact.
  * ARGV: placeholder, the record's journal entry (a one-record chunk), outcome, outcome ttl (s),
- * journal max, stream max, hour ttl, day ttl, record JSON, then [stat field, delta] pairs.
+ * journal max, stream max, hour ttl, day ttl, record JSON, the merged chunk ('' for none),
+ * the placeholder's neighbours it absorbs as read (left, right; '' for none), then [stat
+ * field, delta] pairs.
  * Writes an effect's outcome once: a later outcome is written only over a failure (a
- * dead letter replayed). The record takes its placeholder's place, else is appended.
+ * dead letter replayed). The record takes its placeholder's place, merged with the chunks
+ * either side when they are as read (else alone), or is appended when the placeholder is gone.
  * Returns 1 when written, 0 when this outcome was recorded already.
  */
 const OUTCOME = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
@@ -28,12 +31,27 @@ local prev = redis.call('GET', KEYS[4])
 if prev and (prev ~= 'failed' or ARGV[3] == 'failed') then return 0 end
 redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
 local pos = redis.call('LPOS', KEYS[1], ARGV[1])
-if pos then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
+if not pos then
   redis.call('RPUSH', KEYS[1], ARGV[2])
   trim_journal(KEYS[7], KEYS[1], 1, 1, tonumber(ARGV[5]))
+else
+  local left, right = ARGV[11], ARGV[12]
+  local merge = ARGV[10] ~= ''
+  if merge and left ~= '' and (pos == 0 or redis.call('LINDEX', KEYS[1], pos - 1) ~= left) then merge = false end
+  if merge and right ~= '' and redis.call('LINDEX', KEYS[1], pos + 1) ~= right then merge = false end
+  if not merge then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
+    -- The neighbours become one chunk: it takes the first place, the others are cut out.
+    local first = pos
+    if left ~= '' then first = pos - 1 end
+    local last = pos
+    if right ~= '' then last = pos + 1 end
+    redis.call('LSET', KEYS[1], first, ARGV[10])
+    for i = first + 1, last do redis.call('LSET', KEYS[1], i, '~~cut') end
+    if last > first then redis.call('LREM', KEYS[1], last - first, '~~cut') end
+  end
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'r', ARGV[9])
-for i = 10, #ARGV, 2 do
+for i = 13, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
   redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
   redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1])
@@ -57,9 +75,30 @@ export async function recordOutcome(
   const stats = r.journey ? [`j|${r.journey}|${r.type}`, "1"] : [];
   const hour = hourOf(Date.parse(r.at));
   const json = JSON.stringify(r);
+  const placeholder = `~${o.effect}`;
+  const m = mergeAround(await redis.lrangeBuffer(keys.journal(r.contact), 0, -1), placeholder, json, Math.min(CHUNK_RECORDS, o.journalMax));
   const n = await redis.eval(OUTCOME, 7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
     keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
-    `~${o.effect}`, encodeChunk([json]), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax),
-    String(HOUR_KEPT_S), String(DAY_KEPT_S), json, ...stats);
+    placeholder, encodeChunk([json]), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax),
+    String(HOUR_KEPT_S), String(DAY_KEPT_S), json, m?.chunk ?? "", m?.left ?? "", m?.right ?? "", ...stats);
   return n === 1;
+}
+
+/**
+ * The chunk that replaces a placeholder and the chunks either side of it (so a send's record
+ * does not stay a chunk of its own: each costs its own compression and list entry), as long
+ * as the result holds at most `per` records; undefined when there is nothing to merge.
+ */
+export function mergeAround(entries: Buffer[], placeholder: string, record: string, per = CHUNK_RECORDS): { chunk: Buffer; left: Buffer | ""; right: Buffer | "" } | undefined {
+  const pos = entries.findIndex((e) => e.length === Buffer.byteLength(placeholder) && e.toString() === placeholder);
+  if (pos === -1) return undefined;
+  const near = (e: Buffer | undefined) => (e !== undefined && isChunk(e) ? e : undefined);
+  let left = near(entries[pos - 1]);
+  let right = near(entries[pos + 1]);
+  if (left && right && entryCount(left) + entryCount(right) + 1 > per) right = undefined;
+  if (left && entryCount(left) + 1 > per) left = undefined;
+  if (right && entryCount(right) + 1 > per) right = undefined;
+  if (!left && !right) return undefined;
+  const records = [...(left ? entryRecords(left) : []), record, ...(right ? entryRecords(right) : [])];
+  return { chunk: encodeChunk(records), left: left ?? "", right: right ?? "" };
 }
