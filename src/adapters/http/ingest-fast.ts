@@ -49,7 +49,11 @@ export function fastIngest(d: IngestDeps, httpLog: HttpLogger): FastPath {
       const over = overBacklog(await backlog(), d.config.WAYMARK_MAX_BACKLOG);
       if (over) throw over;
       return route === "batch" ? ingestBatch(d, body, receivedAt) : ingestOne(d, route, body, receivedAt);
-    }).then((a) => send(res, a.status, a.body, a.headers));
+    }).then((a) => send(res, a.status, a.body, a.headers)).catch((err: unknown) => {
+      // Only the answer's own write can fail here (a socket gone): nothing to tell the client.
+      (req as IncomingMessage & { log?: { warn(o: object, msg: string): void } }).log?.warn({ err }, "could not answer");
+      res.destroy();
+    });
     return true;
   };
 }

@@ -56,7 +56,8 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       }
     }
   } catch (err) {
-    // The shared read or the wake jobs failed: nothing was committed; each contact goes alone.
+    // The shared read, the wake jobs or the pipeline failed: each contact goes alone (a commit
+    // that did land is found by the version check; its effects wait in the outbox for the sweep).
     d.log.debug({ err }, "batched drain failed; draining one by one");
     for (const c of contacts) later.add(c);
   }
