@@ -10,6 +10,9 @@
 import { commitCall } from "./commit.js";
 import { committed, conflict, drain, prepare, readContacts, type DrainDeps, type Prepared } from "./drain.js";
 
+/** The longest a job's evaluations hold the event loop before letting other work in (ms). */
+const YIELD_MS = 2;
+
 /** What a job's drain did: inputs evaluated, and the first error met (the rest went on). */
 export type ManyResult = { done: number; failed: unknown };
 
@@ -29,7 +32,14 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
   try {
     const { reads, cursors: read } = await readContacts(d, contacts);
     let cursors = read;
+    let slice = performance.now();
     for (const [i, contact] of contacts.entries()) {
+      // Evaluations run back to back: every few milliseconds the event loop gets a turn, so
+      // a process that also serves HTTP (waymark start) keeps answering meanwhile.
+      if (performance.now() - slice > YIELD_MS) {
+        await new Promise((r) => setImmediate(r));
+        slice = performance.now();
+      }
       try {
         const p = await prepare(d, contact, reads[i]!, cursors, undefined);
         if (p.kind !== "commit") later.add(contact);
