@@ -52,6 +52,11 @@ async function push(e: Engine, messages: object[]): Promise<void> {
   await e.inbox.push(items, Date.now());
 }
 
+/** Waits until no inbox holds anything and no contact waits for a drain. */
+function drained(e: Engine): Promise<boolean> {
+  return until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
+}
+
 async function journal(e: Engine, contact: string): Promise<JournalRecord[]> {
   return readJournal(redis, e.keys, contact);
 }
@@ -204,7 +209,7 @@ stages: [ { id: a } ]
     await producer.close();
     const e = await start(compiled);
     const expected = simulate(compiled, messages).records;
-    await until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
+    await drained(e);
     for (const id of ["b0", "b31", "b32", "b99"]) expect(await journal(e, id), id).toEqual(expected.filter((r) => r.contact === id));
   });
 
@@ -227,7 +232,7 @@ triggers:
     await producer.close();
     const e = await start(compiled);
     const expected = simulate(compiled, messages).records;
-    await until(async () => (await e.inbox.backlog()) === 0 && (await redis.zcard(e.keys.pending)) === 0);
+    await drained(e);
     // (Deliveries to the closed port fail and are journalled later: not the drain's records.)
     const got = (await Promise.all(messages.map((m) => journal(e, m.userId)))).flat().filter((r) => !r.type.startsWith("webhook."));
     expect(got.filter((r) => r.type === "handoff.opened").map((r) => r["owner"])).toEqual(expected.filter((r) => r.type === "handoff.opened").map((r) => r["owner"]));

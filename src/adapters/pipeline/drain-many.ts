@@ -2,13 +2,13 @@
  * The drain of a job's contacts together: one read of them all, their evaluations one after
  * the other (round-robin cursors handed from each to the next, as sequential drains would
  * see them), one `addBulk` of the wake jobs that moved, and their commits pipelined in one
- * round trip (each still atomic and version-checked). A contact whose commit conflicts, whose
- * inbox holds more, or that needs more than a commit (an alias to forward, nothing to do)
- * goes on through the one-contact drain. So a 32-contact job costs a handful of round trips,
+ * round trip (each still atomic and version-checked). An alias is forwarded and a contact
+ * with nothing to do settled from the same read; a contact whose commit conflicts or whose
+ * inbox holds more goes on through the one-contact drain. So a 32-contact job costs a handful of round trips,
  * not two or three per contact.
  */
 import { commitCall } from "./commit.js";
-import { committed, conflict, drain, prepare, readContacts, type DrainDeps, type Prepared } from "./drain.js";
+import { committed, conclude, conflict, drain, prepare, readContacts, type DrainDeps, type Prepared } from "./drain.js";
 
 /** The longest a job's evaluations hold the event loop before letting other work in (ms). */
 const YIELD_MS = 2;
@@ -42,7 +42,8 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       }
       try {
         const p = await prepare(d, contact, reads[i]!, cursors, undefined);
-        if (p.kind !== "commit") later.add(contact);
+        // Nothing to commit: finished from this read (forwarded or settled), not read again.
+        if (p.kind !== "commit") await conclude(d, contact, p);
         else {
           ready.push({ contact, p });
           cursors = p.input.cursors;

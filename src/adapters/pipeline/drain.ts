@@ -7,7 +7,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Effect, type JournalRecord, type Workspace } from "../../core/index.js";
+import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Effect, type Input, type JournalRecord, type Workspace } from "../../core/index.js";
 import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
@@ -98,6 +98,13 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   let merged = "";
   let mergedVersion = "";
   let consumed = 0;
+  const step = (input: Input, at: number) => {
+    const out = evaluateOwned(compiled, state, input, at, { cursors });
+    state = out.state;
+    if (out.cursors) cursors = out.cursors;
+    records.push(...out.records);
+    effects.push(...out.effects);
+  };
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
       if (merged !== "") break; // one merge per commit
@@ -124,22 +131,12 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
       merged = item.m;
       mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
     }
-    const out = evaluateOwned(compiled, state, item.i, item.at, { cursors });
-    state = out.state;
-    if (out.cursors) cursors = out.cursors;
-    records.push(...out.records);
-    effects.push(...out.effects);
+    step(item.i, item.at);
     consumed++;
   }
   // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
   // its own instant, instead of round-tripping through one delayed job each.
-  for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) {
-    const out = evaluateOwned(compiled, state, { kind: "wake" }, state.wakeAt, { cursors });
-    state = out.state;
-    if (out.cursors) cursors = out.cursors;
-    records.push(...out.records);
-    effects.push(...out.effects);
-  }
+  for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now()) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
   plan.ops.unshift(...mergeOps);
@@ -173,8 +170,7 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
   for (let round = 0; round < 10_000; round++) {
     const { reads: [read], cursors } = await readContacts(d, [contact]);
     const p = await prepare(d, contact, read!, cursors, wakeBy);
-    if (p.kind === "forward") return done + (await forward(d, contact, p.to));
-    if (p.kind === "idle") return done + (await settled(d, contact));
+    if (p.kind !== "commit") return done + (await conclude(d, contact, p));
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (p.wake) await d.queue.add(p.wake.name, p.wake.data, p.wake.opts);
     const result = await commit(d, p.input);
@@ -196,6 +192,11 @@ export function conflict(d: DrainDeps, contact: string, result: number): void {
   const on = CONFLICT_ON[-result] ?? "version";
   d.metrics?.conflicts.inc({ on });
   d.log.debug({ contact, on }, "drain: concurrent change, re-reading");
+}
+
+/** Ends a drain that has nothing to commit: an alias forwards its inbox, an idle contact settles. Returns 0. */
+export function conclude(d: DrainDeps, contact: string, p: Exclude<Prepared, { kind: "commit" }>): Promise<number> {
+  return p.kind === "forward" ? forward(d, contact, p.to) : settled(d, contact);
 }
 
 /** A contact found with nothing to do leaves the sweep's set, unless an input arrived meanwhile. Returns 0. */
