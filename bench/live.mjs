@@ -39,7 +39,7 @@ const opt = {
   window: pick(o.window, 12, 60), warmup: pick(o.warmup, 3, 5),
 };
 const only = new Set(o.only.split(",").map((s) => s.trim()));
-const CONCURRENCY = Number(process.env.WAYMARK_WORKER_CONCURRENCY ?? 16);
+const CONCURRENCY = Number(process.env.WAYMARK_WORKER_CONCURRENCY ?? 64);
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 if (!/^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/.test(redisUrl)) throw new Error(`bench/live: loopback Redis only, got ${redisUrl}`);
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });

@@ -44,6 +44,14 @@ export function compileJourney(yaml: string, extra: Omit<Sources, "journeys"> = 
   return compileSources({ journeys: { "j.yaml": yaml }, ...extra });
 }
 
+/** Go enters, each Ping sets a trait: a journey with a record per event, for the storage tests. */
+export const PINGS = compileJourney(`
+id: pings
+entry: { event: Go }
+stages: [ { id: a } ]
+triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
+`);
+
 /** Runs Segment-shaped messages (objects) through a simulator, up to `until` (ISO) or the last one. */
 export function simulate(compiled: Compiled, messages: object[], until?: string): { records: JournalRecord[]; effects: Effect[]; sim: Simulator } {
   const records: JournalRecord[] = [];

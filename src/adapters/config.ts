@@ -25,7 +25,7 @@ export const Config = z.object({
   /** Records kept in the global stream for dashboards. */
   WAYMARK_STREAM_MAX: int(100_000),
   /** Concurrent contacts per worker process. */
-  WAYMARK_WORKER_CONCURRENCY: int(16),
+  WAYMARK_WORKER_CONCURRENCY: int(64),
   /** Inputs evaluated per contact per commit. */
   WAYMARK_BATCH: int(100),
   /** Seconds a worker holds a job's lock; a crashed worker's jobs run again after about this long. */

@@ -11,7 +11,7 @@ import { decodeState } from "../../src/adapters/redis/codec.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { createRuntime, type Deployable, type Runtime } from "../../src/adapters/runtime.js";
 import { exampleDeployable, exampleEvents } from "../example.js";
-import { compileJourney, simulate } from "../helpers.js";
+import { compileJourney, PINGS, simulate } from "../helpers.js";
 import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis, until } from "./redis.js";
 
 let redis: Redis;
@@ -60,14 +60,6 @@ function drained(e: Engine): Promise<boolean> {
 async function journal(e: Engine, contact: string): Promise<JournalRecord[]> {
   return readJournal(redis, e.keys, contact);
 }
-
-/** Go enters, each Ping sets a trait: a journey with a record per event, for the storage tests. */
-const PINGS = compileJourney(`
-id: pings
-entry: { event: Go }
-stages: [ { id: a } ]
-triggers: [ { id: t, on: { event: Ping }, do: [ { set: { pinged: true } } ] } ]
-`);
 
 /** A contact's journal once it holds at least `ready` records (or `ready` says it is done). */
 async function journalOnce(e: Engine, contact: string, ready: number | ((j: JournalRecord[]) => boolean), ms?: number): Promise<JournalRecord[]> {

@@ -13,19 +13,30 @@ import { committed, conclude, conflict, drain, prepare, readContacts, type Drain
 /** The longest a job's evaluations hold the event loop before letting other work in (ms). */
 const YIELD_MS = 2;
 
-/** What a job's drain did: inputs evaluated, and the first error met (the rest went on). */
-export type ManyResult = { done: number; failed: unknown };
+/**
+ * What a drain of many contacts did: inputs evaluated (in all, and by contact), the first
+ * error met (the rest went on), and each failed contact's error.
+ */
+export type ManyResult = { done: number; by: Map<string, number>; failed: unknown; errors: Map<string, unknown> };
 
 /**
  * Drains `contacts` (distinct), their committed effects added to `queued`. One contact's
  * failure does not hold up the others: it is reported in `failed` after they are done.
+ * `wakeBy` gives contacts woken by a wake job that job's instant (see `drain`).
  */
-export async function drainMany(d: DrainDeps, contacts: string[], queued: string[]): Promise<ManyResult> {
+export async function drainMany(d: DrainDeps, contacts: string[], queued: string[], wakeBy?: ReadonlyMap<string, number>): Promise<ManyResult> {
   let done = 0;
   let failed: unknown;
+  const by = new Map<string, number>();
+  const errors = new Map<string, unknown>();
   const fail = (contact: string, err: unknown) => {
     failed ??= err;
+    errors.set(contact, err);
     d.log.warn({ contact, err }, "drain failed; the job will be retried");
+  };
+  const add = (contact: string, n: number) => {
+    done += n;
+    if (n > 0) by.set(contact, (by.get(contact) ?? 0) + n);
   };
   const later = new Set<string>();
   const ready: { contact: string; p: Extract<Prepared, { kind: "commit" }> }[] = [];
@@ -41,7 +52,7 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
         slice = performance.now();
       }
       try {
-        const p = await prepare(d, contact, reads[i]!, cursors, undefined);
+        const p = await prepare(d, contact, reads[i]!, cursors, wakeBy?.get(contact));
         // Nothing to commit: finished from this read (forwarded or settled), not read again.
         if (p.kind !== "commit") await conclude(d, contact, p);
         else {
@@ -60,7 +71,7 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       const result = results[i]!;
       if (result instanceof Error) fail(contact, result);
       else {
-        if (result >= 0) done += await committed(d, p, queued);
+        if (result >= 0) add(contact, await committed(d, p, queued));
         else conflict(d, contact, result);
         // A conflict is evaluated again from a fresh read; more inputs wait for the next batch.
         if (result !== 0) later.add(contact);
@@ -75,10 +86,10 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
   for (const contact of contacts) {
     if (!later.has(contact)) continue;
     try {
-      done += await drain(d, contact, queued);
+      add(contact, await drain(d, contact, queued, wakeBy?.get(contact)));
     } catch (err) {
       fail(contact, err);
     }
   }
-  return { done, failed };
+  return { done, by, failed, errors };
 }

@@ -11,8 +11,8 @@ import { EVENTS, Outbox, type RetryPolicy } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { Keys } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
-import { drain, type DrainDeps } from "./drain.js";
-import { drainMany } from "./drain-many.js";
+import { DrainBatcher } from "./drain-batcher.js";
+import type { DrainDeps } from "./drain.js";
 import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
 
 /** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
@@ -79,8 +79,9 @@ export class Engine {
         redis: o.redis, keys: this.keys, scripts: this.scripts, queue: this.queue, log: o.log,
         compiled: () => this.current, workspace: () => this.ws, outbox: this.outbox, ...(o.metrics ? { metrics: o.metrics } : {}), batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
       };
-      this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(deps, job), {
-        connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 16,
+      const batcher = new DrainBatcher(deps, (ids) => this.outbox.flush(ids, this.ws, o.log));
+      this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(batcher, job), {
+        connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 64,
         lockDuration: o.lockMs ?? 30_000, stalledInterval: o.lockMs ?? 30_000, maxStalledCount: 1_000,
       });
       this.worker.on("failed", (job, err) => {
@@ -147,7 +148,7 @@ export class Engine {
     return this.outbox.batchAudiences(this.ws, this.o.audienceBatch ?? 1_000, wait, now);
   }
 
-  private async process(d: DrainDeps, job: Job): Promise<number> {
+  private async process(batcher: DrainBatcher, job: Job): Promise<number> {
     const data = job.data as { c?: string; cs?: string[]; at?: number };
     if (job.name === "wake") {
       const now = Date.now();
@@ -156,18 +157,13 @@ export class Engine {
       // (or by the job's instant), each at its own instant (the state's wakeAt, as simulate
       // fires them). A wake-up that moved later meanwhile has its own job; this one finds
       // nothing due. A crash re-runs the job. A merged-away contact's wake-ups live on in the user's state.
-      return drain(d, data.c!, undefined, data.at);
+      return batcher.drain([data.c!], data.at);
     }
-    // A drain job names its contacts (`c`: one, as queued before batches); they are read,
-    // evaluated and committed together (drainMany), and their effects queued together at the end.
-    const contacts = data.cs ?? (data.c ? [data.c] : []);
-    const queued: string[] = [];
-    const { done, failed } = await drainMany(d, contacts, queued);
-    if (queued.length > 0) await this.outbox.flush(queued, this.ws, this.o.log);
-    // One contact's failure did not hold up the others: the job fails after them (and a
-    // retry finds their inboxes empty).
-    if (failed !== undefined) throw failed;
-    return done;
+    // A drain job names its contacts (`c`: one, as queued before batches). Jobs running side
+    // by side in this process are drained together (DrainBatcher): read, evaluated and
+    // committed in one go, their effects queued together at the end. One contact's failure
+    // does not hold up the others: the job fails after them (a retry finds their inboxes empty).
+    return batcher.drain(data.cs ?? (data.c ? [data.c] : []));
   }
 
   /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
