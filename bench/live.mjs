@@ -241,18 +241,19 @@ await part("3", `memory per contact, ${fmt(opt.memContacts)} contacts x 20 event
     const sample = Array.from({ length: Math.min(2_000, opt.memContacts) }, (_, i) => `u${Math.floor((i * opt.memContacts) / Math.min(2_000, opt.memContacts))}`);
     let hash = 0, journal = 0, records = 0, stateLen = 0, entries = 0, entryLen = 0;
     for (const c of sample) {
-      const [[, h], [, j], [, n], [, sl], [, list]] = await redis.multi().call("MEMORY", "USAGE", `{${prefix}}:c:${c}`, "SAMPLES", "0")
-        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").hget(`{${prefix}}:c:${c}`, "jn")
-        .hstrlen(`{${prefix}}:c:${c}`, "s").lrangeBuffer(`{${prefix}}:j:${c}`, 0, -1).exec();
-      hash += Number(h ?? 0); journal += Number(j ?? 0); records += Number(n ?? 0);
-      stateLen += Number(sl ?? 0); entries += list.length; entryLen += list.reduce((t, b) => t + b.length, 0);
+      // The contact record: a 9-byte header (tag, version, journal records) then the state.
+      const [[, h], [, j], [, head], [, sl], [, list]] = await redis.multi().call("MEMORY", "USAGE", `{${prefix}}:c:${c}`, "SAMPLES", "0")
+        .call("MEMORY", "USAGE", `{${prefix}}:j:${c}`, "SAMPLES", "0").getrangeBuffer(`{${prefix}}:c:${c}`, 0, 8)
+        .strlen(`{${prefix}}:c:${c}`).lrangeBuffer(`{${prefix}}:j:${c}`, 0, -1).exec();
+      hash += Number(h ?? 0); journal += Number(j ?? 0); records += head.length === 9 ? head.readUInt32BE(5) : 0;
+      stateLen += Math.max(0, Number(sl ?? 0) - 9); entries += list.length; entryLen += list.reduce((t, b) => t + b.length, 0);
     }
     const k = sample.length;
-    const out = { contacts: opt.memContacts, settled: o.settle, events: pushes.length, sampled: k, hashBytes: hash / k, journalBytes: journal / k, journalRecords: records / k,
+    const out = { contacts: opt.memContacts, settled: o.settle, events: pushes.length, sampled: k, contactBytes: hash / k, journalBytes: journal / k, journalRecords: records / k,
       stateBytes: stateLen / k, journalEntries: entries / k, journalPayloadBytes: entryLen / k,
       perContactBytes: (hash + journal) / k, usedMemoryDeltaPerContact: (after - before) / opt.memContacts, streamEntries: await redis.xlen(`{${prefix}}:stream`) };
     out.journalShare = out.journalBytes / out.perContactBytes;
-    say(`    per contact: ${fmt(out.perContactBytes)} B (hash ${fmt(out.hashBytes)} B, journal ${fmt(out.journalBytes)} B for ${fmt(out.journalRecords, 1)} records); stored: state ${fmt(out.stateBytes)} B, journal ${fmt(out.journalPayloadBytes)} B in ${fmt(out.journalEntries, 1)} entries; used_memory delta / N ${fmt(out.usedMemoryDeltaPerContact)} B`);
+    say(`    per contact: ${fmt(out.perContactBytes)} B (contact record ${fmt(out.contactBytes)} B, journal ${fmt(out.journalBytes)} B for ${fmt(out.journalRecords, 1)} records); stored: state ${fmt(out.stateBytes)} B, journal ${fmt(out.journalPayloadBytes)} B in ${fmt(out.journalEntries, 1)} entries; used_memory delta / N ${fmt(out.usedMemoryDeltaPerContact)} B`);
     return out;
   } finally { await producer.close(); await eng.stop(); }
 });

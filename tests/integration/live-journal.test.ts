@@ -8,6 +8,8 @@ import { Engine } from "../../src/adapters/pipeline/engine.js";
 import { CONTACTS_PER_JOB } from "../../src/adapters/pipeline/inbox.js";
 import { loadConfig } from "../../src/adapters/config.js";
 import { decodeState } from "../../src/adapters/redis/codec.js";
+import { RECORD_TAG, unpackContact } from "../../src/adapters/redis/contact-record.js";
+import { readState } from "../../src/adapters/redis/state.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { createRuntime, type Deployable, type Runtime } from "../../src/adapters/runtime.js";
 import { exampleDeployable, exampleEvents } from "../example.js";
@@ -167,12 +169,19 @@ stages: [ { id: a } ]
     expect(got.length).toBeLessThan(20);
     expect(got).toEqual(upTo20.slice(-got.length));
     expect(await redis.llen(e.keys.journal("di"))).toBeLessThanOrEqual(4);
-    expect(Number(await redis.hget(e.keys.contact("di"), "jn"))).toBe(got.length);
+    // One string per contact: the header's version and journal count, then the state.
+    const record = (await redis.getBuffer(e.keys.contact("di")))!;
+    expect(record[0]).toBe(RECORD_TAG);
+    expect(record.readUInt32BE(5)).toBe(got.length);
+    const version = record.readUInt32BE(1);
+    expect(version).toBeGreaterThanOrEqual(20);
 
-    // What an earlier version stored: the state as JSON, one record JSON per entry, no count.
-    const state = decodeState((await redis.hgetBuffer(e.keys.contact("di"), "s"))!);
-    await redis.multi().hset(e.keys.contact("di"), "s", JSON.stringify(state)).hdel(e.keys.contact("di"), "jn").del(e.keys.journal("di"))
+    // What an earlier version stored: a hash of the state as JSON and its version, one record
+    // JSON per journal entry, no count.
+    const state = decodeState(unpackContact(record).stored!);
+    await redis.multi().del(e.keys.contact("di")).hset(e.keys.contact("di"), "s", JSON.stringify(state), "v", String(version)).del(e.keys.journal("di"))
       .rpush(e.keys.journal("di"), ...got.map((r) => JSON.stringify(r))).exec();
+    expect(await readState(redis, e.keys, "di")).toEqual(state);
     await push(e, all.slice(20));
     const last = await journalOnce(e, "di", (j) => j.at(-1)?.at === expected.at(-1)!.at);
     expect(last.length).toBeGreaterThanOrEqual(10);
@@ -185,7 +194,10 @@ stages: [ { id: a } ]
     await push(e, more);
     const after = await journalOnce(e, "di", 3);
     expect(after).toEqual(simulate(compiled, [...all, ...more]).records.slice(-after.length));
-    expect(Number(await redis.hget(e.keys.contact("di"), "jn"))).toBe(after.length);
+    // Committed since: a string again, its version counting on from the hash's.
+    const now = (await redis.getBuffer(e.keys.contact("di")))!;
+    expect(now.readUInt32BE(5)).toBe(after.length);
+    expect(now.readUInt32BE(1)).toBeGreaterThan(version + 1);
   });
 
   it("drains a burst for many contacts with one job per 32 contacts, each contact's inputs in order", async () => {

@@ -11,6 +11,7 @@ import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { recordOutcome, type Outcome } from "../redis/journal.js";
 import { decodeState } from "../redis/codec.js";
+import { storedContacts, type StoredContact } from "../redis/contact-record.js";
 import { currentId } from "../redis/state.js";
 import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
@@ -113,8 +114,10 @@ export class ActionWorkers {
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
     if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
     const current = await currentId(r, k, e.contact);
-    const [[, unsub], [, stored]] = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current))
-      .hgetBuffer(k.contact(current), "s").exec()) as [[unknown, number], [unknown, Buffer | null]];
+    const res = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current)).getBuffer(k.contact(current)).exec())!;
+    if (res[0]![0]) throw res[0]![0];
+    const unsub = res[0]![1] as number;
+    const [{ stored }] = (await storedContacts(r, (id) => k.contact(id), [current], () => res[1] as [Error | null, unknown])) as [StoredContact];
     const traits = stored ? decodeState(stored).traits : {};
     // Consent is checked again at send time: an unsubscribe after the decision wins.
     if (unsub > 0 || traits["unsubscribed"] === true) {

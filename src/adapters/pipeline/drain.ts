@@ -13,6 +13,7 @@ import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { decodeState } from "../redis/codec.js";
+import { readContactRecords, storedContacts, type StoredContact } from "../redis/contact-record.js";
 import { runPositions } from "../redis/stats.js";
 import { commit, type CommitInput } from "./commit.js";
 import { planCommit, type CommitOp } from "./commit-plan.js";
@@ -41,25 +42,24 @@ export function wakeJob(contact: string, at: number, now: number) {
   };
 }
 
-/** What a drain reads of a contact (one MULTI, for one contact or many). */
-export type ContactRead = { alias: unknown; stored: unknown; version: unknown; raw: string[]; tail: Buffer[] };
+/** What a drain reads of a contact (one MULTI, for one contact or many): `stored` and `version` as in StoredContact. */
+export type ContactRead = { alias: unknown; stored: Buffer | null; version: string; raw: string[]; tail: Buffer[] };
 
-/** Reads contacts and the round-robin cursors in one round trip. */
+/** Reads contacts and the round-robin cursors in one round trip (two for contacts still stored as a hash). */
 export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ reads: ContactRead[]; cursors: Cursors }> {
   const k = d.keys;
   const m = d.redis.multi();
-  for (const c of contacts) {
-    m.get(k.alias(c)).hgetBuffer(k.contact(c), "s").hget(k.contact(c), "v").lrange(k.inbox(c), 0, d.batch - 1).lrangeBuffer(k.journal(c), -TAIL_READ, -1);
-  }
+  for (const c of contacts) m.get(k.alias(c)).getBuffer(k.contact(c)).lrange(k.inbox(c), 0, d.batch - 1).lrangeBuffer(k.journal(c), -TAIL_READ, -1);
   m.hgetall(k.cursors);
   const res = (await m.exec())!;
-  for (const [err] of res) if (err) throw err;
-  const v = res.map(([, x]) => x);
+  // The contact GETs may fail (WRONGTYPE: a contact still stored as a hash): storedContacts reads those again.
+  for (const [i, [err]] of res.entries()) if (err && i % 4 !== 1) throw err;
+  const records = await storedContacts(d.redis, (id) => k.contact(id), contacts, (i) => res[i * 4 + 1] as [Error | null, unknown]);
   const reads = contacts.map((_, i) => {
-    const [alias, stored, version, raw, tail] = v.slice(i * 5, i * 5 + 5);
-    return { alias, stored, version, raw: raw as string[], tail: tail as Buffer[] };
+    const at = (n: number) => res[i * 4 + n]![1];
+    return { alias: at(0), stored: records[i]!.stored, version: records[i]!.version, raw: at(2) as string[], tail: at(3) as Buffer[] };
   });
-  const cursors: Cursors = Object.fromEntries(Object.entries(v.at(-1) as Record<string, string>).map(([f, x]) => [f, Number(x)]));
+  const cursors: Cursors = Object.fromEntries(Object.entries(res.at(-1)![1] as Record<string, string>).map(([f, x]) => [f, Number(x)]));
   return { reads, cursors };
 }
 
@@ -108,8 +108,8 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
       if (merged !== "") break; // one merge per commit
-      const [[, anon], [, anonVersion]] = (await d.redis.multi().hgetBuffer(k.contact(item.m), "s").hget(k.contact(item.m), "v").exec()) as [P, P];
-      if (anon instanceof Buffer) {
+      const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, (id) => k.contact(id), [item.m])) as [StoredContact];
+      if (anon) {
         const from = decodeState(anon);
         const positions = runPositions(compiled, from);
         // The anonymous id leaves the stage sets; runs taken over keep their positions (for
@@ -129,7 +129,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
         }
       }
       merged = item.m;
-      mergedVersion = typeof anonVersion === "string" ? anonVersion : "";
+      mergedVersion = anonVersion;
     }
     step(item.i, item.at);
     consumed++;
@@ -215,4 +215,3 @@ async function forward(d: DrainDeps, from: string, to: string): Promise<number> 
   return 0;
 }
 
-type P = [unknown, unknown];

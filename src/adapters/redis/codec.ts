@@ -12,6 +12,7 @@
  */
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { ContactState, JournalRecord } from "../../core/index.js";
+import { LUA_CONTACT } from "./contact-record.js";
 
 const STATE_TAG = 0x01;
 const CHUNK_TAG = 0x02;
@@ -114,18 +115,19 @@ end
 `;
 
 /**
- * Lua: trims journal `j` whose record count is kept in field `jn` of hash `c`, after
- * `pushed` entries holding `added` new records were appended: whole entries go from the
+ * Lua: trims journal `j` whose record count is kept in contact record `c` (contact-record.ts),
+ * after `pushed` entries holding `added` new records were appended: whole entries go from the
  * head while at least `max` records stay (so up to CHUNK_RECORDS - 1 more may). The count
- * is taken afresh when it is missing (a journal written before chunks) or cannot be right
+ * is taken afresh when it is unknown (a journal written before chunks) or cannot be right
  * (the list holds nothing but the new entries: it was deleted under its count). A contact
- * without a stored state (merged away) is left as it is. Needs LUA_ENTRY_COUNT.
+ * without a stored state (merged away) is left as it is. Includes LUA_CONTACT; needs
+ * LUA_ENTRY_COUNT.
  */
-export const LUA_TRIM_JOURNAL = `
+export const LUA_TRIM_JOURNAL = `${LUA_CONTACT}
 local function trim_journal(c, j, added, pushed, max)
-  if redis.call('HEXISTS', c, 's') == 0 then return end
+  local exists, _, jn = contact_meta(c)
+  if not exists then return end
   local len = redis.call('LLEN', j)
-  local jn = tonumber(redis.call('HGET', c, 'jn') or '')
   if jn and len > pushed then jn = jn + added else
     jn = 0
     for _, e in ipairs(redis.call('LRANGE', j, 0, -1)) do jn = jn + entry_count(e) end
@@ -138,6 +140,6 @@ local function trim_journal(c, j, added, pushed, max)
     redis.call('LPOP', j)
     jn = jn - n
   end
-  redis.call('HSET', c, 'jn', jn)
+  contact_set_jn(c, jn)
 end
 `;

@@ -12,7 +12,7 @@ export class Keys {
     this.base = `{${prefix}}`;
   }
 
-  /** Contact hash: `s` (state JSON), `v` (version). */
+  /** Contact record: a string, header (version, journal count) then the stored state (contact-record.ts). */
   contact(id: string): string { return `${this.base}:c:${id}`; }
   /** Inputs waiting to be evaluated for a contact, oldest first. */
   inbox(id: string): string { return `${this.base}:in:${id}`; }

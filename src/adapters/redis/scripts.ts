@@ -43,7 +43,7 @@ return out
 `;
 
 /**
- * KEYS: contact, inbox, journal, stream, stats, backlog, pending, cursors, then the
+ * KEYS: contact (its record, contact-record.ts), inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
  * the keys the payload names by index.
  * ARGV[1]: payload JSON { v, av, consumed, jmax, smax, id, merged, now, nj, nt, jadd, hkeep,
@@ -58,9 +58,12 @@ return out
  */
 const COMMIT = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local h = cjson.decode(ARGV[1])
-local v = redis.call('HGET', KEYS[1], 'v')
-if (v or '') ~= h.v then return -1 end
-if h.merged ~= '' and (redis.call('HGET', KEYS[9], 'v') or '') ~= h.av then return -1 end
+local _, v, jn = contact_meta(KEYS[1])
+if v ~= h.v then return -1 end
+if h.merged ~= '' then
+  local _, av = contact_meta(KEYS[9])
+  if av ~= h.av then return -1 end
+end
 local jstart = 3
 local tstart = jstart + h.nj
 if h.nt > 0 then
@@ -72,7 +75,7 @@ for _, c in ipairs(h.cc) do
   if (redis.call('HGET', KEYS[8], c[1]) or '') ~= c[2] then return -2 end
 end
 for _, c in ipairs(h.cs) do redis.call('HSET', KEYS[8], c[1], c[2]) end
-redis.call('HSET', KEYS[1], 's', ARGV[2], 'v', tostring((tonumber(v) or 0) + 1))
+contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2])
 if h.consumed > 0 then
   redis.call('LTRIM', KEYS[2], h.consumed, -1)
   redis.call('DECRBY', KEYS[6], h.consumed)

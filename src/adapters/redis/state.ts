@@ -1,26 +1,21 @@
 /**
- * Contact state as stored in Redis (the contact hash's `s` field, see codec.ts), and the id a contact lives under.
+ * Contact state as stored in Redis (the contact record, contact-record.ts and codec.ts), and the id a contact lives under.
  */
 import type { Redis } from "ioredis";
 import type { ContactState } from "../../core/index.js";
 import { decodeState } from "./codec.js";
+import { readContactRecords } from "./contact-record.js";
 import type { Keys } from "./keys.js";
 
 /** A contact's stored state, or null when it has none. */
 export async function readState(redis: Redis, keys: Keys, id: string): Promise<ContactState | null> {
-  const stored = await redis.hgetBuffer(keys.contact(id), "s");
-  return stored === null ? null : decodeState(stored);
+  return (await readStates(redis, keys, [id]))[0]!;
 }
 
 /** The stored states of several contacts in one round trip (null where there is none). */
 export async function readStates(redis: Redis, keys: Keys, ids: string[]): Promise<(ContactState | null)[]> {
-  const pipe = redis.pipeline();
-  for (const id of ids) pipe.hgetBuffer(keys.contact(id), "s");
-  const res = (await pipe.exec()) ?? [];
-  return ids.map((_, i) => {
-    const s = res[i]?.[1];
-    return s instanceof Buffer ? decodeState(s) : null;
-  });
+  const records = await readContactRecords(redis, (id) => keys.contact(id), ids);
+  return records.map(({ stored }) => (stored ? decodeState(stored) : null));
 }
 
 /** The id a contact lives under now: an anonymous id merged into a user resolves to the user. */
