@@ -14,23 +14,21 @@ import { committed, conclude, conflict, drain, prepare, readContacts, type Drain
 const YIELD_MS = 2;
 
 /**
- * What a drain of many contacts did: inputs evaluated (in all, and by contact), the first
- * error met (the rest went on), and each failed contact's error.
+ * What a drain of many contacts did: inputs evaluated (in all, and by contact), and each
+ * failed contact's error (the others went on).
  */
-export type ManyResult = { done: number; by: Map<string, number>; failed: unknown; errors: Map<string, unknown> };
+export type ManyResult = { done: number; by: Map<string, number>; errors: Map<string, unknown> };
 
 /**
  * Drains `contacts` (distinct), their committed effects added to `queued`. One contact's
- * failure does not hold up the others: it is reported in `failed` after they are done.
+ * failure does not hold up the others: it is reported in `errors` after they are done.
  * `wakeBy` gives contacts woken by a wake job that job's instant (see `drain`).
  */
 export async function drainMany(d: DrainDeps, contacts: string[], queued: string[], wakeBy?: ReadonlyMap<string, number>): Promise<ManyResult> {
   let done = 0;
-  let failed: unknown;
   const by = new Map<string, number>();
   const errors = new Map<string, unknown>();
   const fail = (contact: string, err: unknown) => {
-    failed ??= err;
     errors.set(contact, err);
     d.log.warn({ contact, err }, "drain failed; the job will be retried");
   };
@@ -91,5 +89,5 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       fail(contact, err);
     }
   }
-  return { done, by, failed, errors };
+  return { done, by, errors };
 }
