@@ -20,19 +20,10 @@ export const HEADER_BYTES = 9;
 /** A contact as stored: its state bytes (codec.ts) and version (`""` when it has none). */
 export type StoredContact = { stored: Buffer | null; version: string };
 
-/** Splits a contact record into its state bytes and version. */
+/** Splits a contact record into its state bytes and version (commits write records, in Lua: LUA_CONTACT). */
 export function unpackContact(record: Buffer): StoredContact {
   if (record[0] !== RECORD_TAG || record.length < HEADER_BYTES) throw new Error("contact record: unknown format");
   return { stored: record.subarray(HEADER_BYTES), version: String(record.readUInt32BE(1)) };
-}
-
-/** A contact record (tests and tools; commits build theirs in Lua). */
-export function packContact(stored: Buffer, version: number, journalRecords?: number): Buffer {
-  const head = Buffer.alloc(HEADER_BYTES);
-  head[0] = RECORD_TAG;
-  head.writeUInt32BE(version, 1);
-  head.writeUInt32BE(journalRecords ?? 0xffffffff, 5);
-  return Buffer.concat([head, stored]);
 }
 
 /** True when a reply is Redis's WRONGTYPE error (a contact still stored as a hash). */
