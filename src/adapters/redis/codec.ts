@@ -115,18 +115,17 @@ end
 `;
 
 /**
- * Lua: trims journal `j` whose record count is kept in contact record `c` (contact-record.ts),
- * after `pushed` entries holding `added` new records were appended: whole entries go from the
- * head while at least `max` records stay (so up to CHUNK_RECORDS - 1 more may). The count
- * is taken afresh when it is unknown (a journal written before chunks) or cannot be right
- * (the list holds nothing but the new entries: it was deleted under its count). A contact
- * without a stored state (merged away) is left as it is. Includes LUA_CONTACT; needs
- * LUA_ENTRY_COUNT.
+ * Lua: trims journal `j` after `pushed` entries holding `added` new records were appended:
+ * whole entries go from the head while at least `max` records stay (so up to
+ * CHUNK_RECORDS - 1 more may). `trim_count` takes the record count before the push (`jn`,
+ * nil when unknown) and returns the count after; it is taken afresh when unknown (a journal
+ * written before chunks) or when it cannot be right (the list holds nothing but the new
+ * entries: it was deleted under its count). `trim_journal` reads and writes the count kept in
+ * contact record `c` (contact-record.ts), and leaves a contact without a stored state (merged
+ * away) as it is. Includes LUA_CONTACT; needs LUA_ENTRY_COUNT.
  */
 export const LUA_TRIM_JOURNAL = `${LUA_CONTACT}
-local function trim_journal(c, j, added, pushed, max)
-  local exists, _, jn = contact_meta(c)
-  if not exists then return end
+local function trim_count(j, jn, added, pushed, max)
   local len = redis.call('LLEN', j)
   if jn and len > pushed then jn = jn + added else
     jn = 0
@@ -140,6 +139,11 @@ local function trim_journal(c, j, added, pushed, max)
     redis.call('LPOP', j)
     jn = jn - n
   end
-  contact_set_jn(c, jn)
+  return jn
+end
+local function trim_journal(c, j, added, pushed, max)
+  local exists, _, jn = contact_meta(c)
+  if not exists then return end
+  contact_set_jn(c, trim_count(j, jn, added, pushed, max))
 end
 `;

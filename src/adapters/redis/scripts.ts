@@ -75,14 +75,15 @@ for _, c in ipairs(h.cc) do
   if (redis.call('HGET', KEYS[8], c[1]) or '') ~= c[2] then return -2 end
 end
 for _, c in ipairs(h.cs) do redis.call('HSET', KEYS[8], c[1], c[2]) end
-contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2])
 if h.consumed > 0 then
   redis.call('LTRIM', KEYS[2], h.consumed, -1)
   redis.call('DECRBY', KEYS[6], h.consumed)
 end
 for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
 for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
-if h.nj > 0 then trim_journal(KEYS[1], KEYS[3], h.jadd, h.nj, h.jmax) end
+if h.nj > 0 then jn = trim_count(KEYS[3], jn, h.jadd, h.nj, h.jmax) end
+-- One write of the record: the new state, the next version and the journal's count.
+contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2])
 for _, r in ipairs(h.r) do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
 for _, s in ipairs(h.s) do redis.call('HINCRBY', KEYS[5], s[1], s[2]) end
 for _, b in ipairs(h.b) do
