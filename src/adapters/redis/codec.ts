@@ -142,8 +142,8 @@ local function trim_count(j, jn, added, pushed, max)
   return jn
 end
 local function trim_journal(c, j, added, pushed, max)
-  local exists, _, jn = contact_meta(c)
+  local exists, _, jn, t = contact_meta(c)
   if not exists then return end
-  contact_set_jn(c, trim_count(j, jn, added, pushed, max))
+  contact_set_jn(c, trim_count(j, jn, added, pushed, max), t)
 end
 `;

@@ -68,9 +68,11 @@ export async function readContactRecords(redis: Redis, keyOf: (id: string) => st
 
 /**
  * Lua helpers over contact records (a string, or a hash written before them):
- * - `contact_meta(c)`: exists, version string ('' for none), journal record count (nil when unknown);
- * - `contact_write(c, version, jn, state)`: writes the record (a hash becomes a string);
- * - `contact_set_jn(c, jn)`: updates the journal record count in place.
+ * - `contact_meta(c)`: exists, version string ('' for none), journal record count (nil when
+ *   unknown), and the key's type;
+ * - `contact_write(c, version, jn, state, t)`: writes the record; `t` is the type
+ *   `contact_meta` saw (a hash is deleted first, so it becomes a string);
+ * - `contact_set_jn(c, jn, t)`: updates the journal record count in place (`t` as above).
  */
 export const LUA_CONTACT = `
 local function contact_meta(c)
@@ -79,18 +81,17 @@ local function contact_meta(c)
     local h = redis.call('GETRANGE', c, 0, ${HEADER_BYTES - 1})
     local v, jn = struct.unpack('>I4I4', h, 2)
     if jn == 4294967295 then jn = nil end
-    return true, tostring(v), jn
+    return true, tostring(v), jn, t
   elseif t == 'hash' then
-    return redis.call('HEXISTS', c, 's') == 1, redis.call('HGET', c, 'v') or '', tonumber(redis.call('HGET', c, 'jn') or '')
+    return redis.call('HEXISTS', c, 's') == 1, redis.call('HGET', c, 'v') or '', tonumber(redis.call('HGET', c, 'jn') or ''), t
   end
-  return false, '', nil
+  return false, '', nil, t
 end
-local function contact_write(c, version, jn, state)
-  if redis.call('TYPE', c).ok == 'hash' then redis.call('DEL', c) end
+local function contact_write(c, version, jn, state, t)
+  if t == 'hash' then redis.call('DEL', c) end
   redis.call('SET', c, struct.pack('>BI4I4', ${RECORD_TAG}, version, jn or 4294967295) .. state)
 end
-local function contact_set_jn(c, jn)
-  local t = redis.call('TYPE', c).ok
+local function contact_set_jn(c, jn, t)
   if t == 'string' then redis.call('SETRANGE', c, 5, struct.pack('>I4', jn))
   elseif t == 'hash' then redis.call('HSET', c, 'jn', jn) end
 end

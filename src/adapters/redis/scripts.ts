@@ -58,7 +58,7 @@ return out
  */
 const COMMIT = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local h = cjson.decode(ARGV[1])
-local _, v, jn = contact_meta(KEYS[1])
+local _, v, jn, ctype = contact_meta(KEYS[1])
 if v ~= h.v then return -1 end
 if h.merged ~= '' then
   local _, av = contact_meta(KEYS[9])
@@ -83,7 +83,7 @@ for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
 for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
 if h.nj > 0 then jn = trim_count(KEYS[3], jn, h.jadd, h.nj, h.jmax) end
 -- One write of the record: the new state, the next version and the journal's count.
-contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2])
+contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2], ctype)
 for _, r in ipairs(h.r) do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
 for _, s in ipairs(h.s) do redis.call('HINCRBY', KEYS[5], s[1], s[2]) end
 for _, b in ipairs(h.b) do
