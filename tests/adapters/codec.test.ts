@@ -1,10 +1,12 @@
 // Stored forms of state and journal entries (src/adapters/redis/codec.ts) and how a
-// commit packs its journal lines into chunks (src/adapters/pipeline/journal-entries.ts).
+// commit packs its journal lines into chunks (src/adapters/redis/journal-write.ts), and where
+// an effect's outcome goes (src/adapters/redis/journal.ts).
 import { describe, expect, it } from "vitest";
 import { newContact, type ContactState } from "../../src/core/index.js";
-import { decodeState, encodeChunk, encodeState, entryRecords, parseJournal } from "../../src/adapters/redis/codec.js";
-import { journalWrite } from "../../src/adapters/pipeline/journal-entries.js";
-import { mergeAround } from "../../src/adapters/redis/journal.js";
+import { decodeState, encodeChunk, encodeState, entryCount, entryLines, entryRecords, parseJournal } from "../../src/adapters/redis/codec.js";
+import type { StoredContact } from "../../src/adapters/redis/contact-record.js";
+import { placeOutcome } from "../../src/adapters/redis/journal.js";
+import { journalWrite } from "../../src/adapters/redis/journal-write.js";
 
 const T = Date.parse("2026-03-02T09:00:00.000Z");
 
@@ -44,70 +46,69 @@ describe("state codec", () => {
   });
 });
 
-describe("journal entries", () => {
-  it("packs consecutive records into one chunk and keeps placeholders apart, in order", () => {
+describe("journal writes", () => {
+  it("keeps records and placeholders together in the open chunk, in order", () => {
     const lines = [rec(1), rec(2), "~fx_a", rec(3)];
-    const w = journalWrite([], lines);
-    expect(w.replace).toEqual([]);
-    expect(w.added).toBe(4);
-    expect(w.entries).toHaveLength(3);
-    expect(w.entries[1]).toBe("~fx_a");
-    expect(w.entries.flatMap((e) => entryRecords(e))).toEqual([rec(1), rec(2), rec(3)]);
-    expect(parseJournal(w.entries)).toEqual([rec(1), rec(2), rec(3)].map((r) => JSON.parse(r)));
+    const w = journalWrite(null, lines);
+    expect(w.sealed).toEqual([]);
+    expect(w.openLines).toBe(4);
+    expect(entryCount(w.open)).toBe(4);
+    expect(entryLines(w.open)).toEqual(lines);
+    // Placeholders are left out of what is read.
+    expect(entryRecords(w.open)).toEqual([rec(1), rec(2), rec(3)]);
+    expect(parseJournal([w.open])).toEqual([rec(1), rec(2), rec(3)].map((r) => JSON.parse(r)));
   });
 
-  it("extends the newest chunk, and a confirmed send before it, until a placeholder or the chunk size", () => {
-    const tail = [encodeChunk([rec(1)]), Buffer.from("~fx_open"), encodeChunk([rec(2)]), Buffer.from(rec(3, "email.sent"))];
-    const w = journalWrite(tail, [rec(4), "~fx_b", rec(5)]);
-    expect(w.replace).toEqual(tail.slice(2));
-    expect(w.entries.map((e) => entryRecords(e))).toEqual([[rec(2), rec(3, "email.sent"), rec(4)], [], [rec(5)]]);
-    // Full: a new chunk starts.
-    const full = encodeChunk(Array.from({ length: 4 }, (_, i) => rec(i)));
-    const w2 = journalWrite([full], [rec(9)], 4);
-    expect(w2.replace).toEqual([]);
-    expect(w2.entries.map((e) => entryRecords(e))).toEqual([[rec(9)]]);
-  });
-
-  it("never extends a placeholder or over one, and splits long groups at the chunk size", () => {
-    expect(journalWrite([Buffer.from("~fx_open")], [rec(1)]).replace).toEqual([]);
-    expect(journalWrite([encodeChunk([rec(0)])], ["~fx_c", rec(1)]).replace).toEqual([]);
+  it("extends the open chunk, and seals full chunks of the oldest lines", () => {
+    const open = encodeChunk([rec(1), "~fx_open", rec(2)]);
+    const w = journalWrite(open, [rec(3), "~fx_b", rec(4)], 4);
+    expect(w.sealed.map((e) => entryLines(e))).toEqual([[rec(1), "~fx_open", rec(2), rec(3)]]);
+    expect(w.sealedLines).toBe(4);
+    expect(entryLines(w.open)).toEqual(["~fx_b", rec(4)]);
+    expect(w.openLines).toBe(2);
     const many = Array.from({ length: 10 }, (_, i) => rec(i));
-    const w = journalWrite([], many, 4);
-    expect(w.entries.map((e) => entryRecords(e).length)).toEqual([4, 4, 2]);
-    expect(w.entries[0]!.length).toBeLessThan(many.slice(0, 4).join("\n").length / 2);
+    const w2 = journalWrite(Buffer.alloc(0), many, 4);
+    expect(w2.sealed.map((e) => entryCount(e))).toEqual([4, 4]);
+    expect(entryLines(w2.open)).toEqual(many.slice(8));
+    expect(w2.sealed[0]!.length).toBeLessThan(many.slice(0, 4).join("\n").length / 2);
   });
-});
 
-describe("journal entries over a longer tail", () => {
-  it("extends only the newest entries that fit in one chunk with the new records", () => {
+  it("keeps a full open chunk open until a line more comes, and leaves it byte for byte when none does", () => {
     const full = encodeChunk(Array.from({ length: 4 }, (_, i) => rec(i)));
-    const tail = [full, encodeChunk([rec(4)]), Buffer.from(rec(5, "email.sent"))];
-    const w = journalWrite(tail, [rec(6), rec(7)], 4);
-    expect(w.replace).toEqual(tail.slice(1));
-    expect(w.entries.map((e) => entryRecords(e))).toEqual([[rec(4), rec(5, "email.sent"), rec(6), rec(7)]]);
+    expect(journalWrite(full, [], 4)).toEqual({ sealed: [], sealedLines: 0, open: full, openLines: 4 });
+    const w = journalWrite(full, [rec(9)], 4);
+    expect(w.sealed).toEqual([full].map((c) => encodeChunk(entryLines(c))));
+    expect(entryLines(w.open)).toEqual([rec(9)]);
   });
 });
 
-describe("a send's record merged into its neighbours", () => {
-  const rec = (i: number) => JSON.stringify({ type: "trait.set", at: new Date(i * 1000).toISOString(), i });
-  const chunk = (from: number, n: number) => encodeChunk(Array.from({ length: n }, (_, k) => rec(from + k)));
-  const ph = Buffer.from("~fx_abc");
+describe("where an outcome goes", () => {
   const sent = JSON.stringify({ type: "email.sent", effect: "fx_abc" });
+  const contact = (open: Buffer | null): StoredContact => ({ stored: Buffer.from("s"), version: "7", open });
 
-  it("joins the chunks either side with the record, in order", () => {
-    const m = mergeAround([chunk(0, 3), ph, chunk(3, 2)], "~fx_abc", sent)!;
-    expect(entryRecords(m.chunk)).toEqual([rec(0), rec(1), rec(2), sent, rec(3), rec(4)]);
-    expect(m.left).toEqual(chunk(0, 3));
-    expect(m.right).toEqual(chunk(3, 2));
+  it("takes its placeholder's place in the open chunk, under the record's version", () => {
+    const p = placeOutcome({ list: [], contact: contact(encodeChunk([rec(1), "~fx_abc", rec(2)])) }, "~fx_abc", sent);
+    expect(p).toMatchObject({ mode: "open", expected: "7", openLines: 3, sealedLines: 0 });
+    expect(entryLines(p.entries[0]!)).toEqual([rec(1), sent, rec(2)]);
   });
 
-  it("leaves out a neighbour that is a placeholder, or that would make the chunk too big", () => {
-    const m = mergeAround([chunk(0, 3), ph, Buffer.from("~fx_other")], "~fx_abc", sent)!;
-    expect(m.right).toBe("");
-    expect(entryRecords(m.chunk)).toEqual([rec(0), rec(1), rec(2), sent]);
-    const big = mergeAround([chunk(0, 60), ph, chunk(60, 10)], "~fx_abc", sent, 64)!;
-    expect([big.left === "" ? 0 : entryRecords(big.left).length, big.right === "" ? 0 : entryRecords(big.right).length]).toEqual([60, 0]);
-    expect(mergeAround([Buffer.from("~fx_x"), ph], "~fx_abc", sent)).toBeUndefined();
-    expect(mergeAround([chunk(0, 2)], "~fx_abc", sent)).toBeUndefined();
+  it("takes its placeholder's place in the newest list entry holding it: a chunk, or an entry of its own", () => {
+    const sealed = encodeChunk([rec(1), "~fx_abc", rec(2)]);
+    const p = placeOutcome({ list: [encodeChunk([rec(0)]), sealed], contact: contact(encodeChunk([rec(3)])) }, "~fx_abc", sent);
+    expect(p).toMatchObject({ mode: "list", expected: "1" });
+    expect(p.entries[0]).toBe(sealed);
+    expect(entryLines(p.entries[1]!)).toEqual([rec(1), sent, rec(2)]);
+    // A journal written before placeholders went inside chunks (and a contact of that time).
+    const old = placeOutcome({ list: [encodeChunk([rec(0)]), Buffer.from("~fx_abc"), encodeChunk([rec(1)])], contact: contact(null) }, "~fx_abc", sent);
+    expect(old).toMatchObject({ mode: "list", expected: "1" });
+    expect(entryLines(old.entries[1]!)).toEqual([sent]);
+  });
+
+  it("goes after the newest records when its placeholder is gone", () => {
+    const p = placeOutcome({ list: [], contact: contact(encodeChunk([rec(1), rec(2)])) }, "~fx_abc", sent, 2);
+    expect(p).toMatchObject({ mode: "open", expected: "7", openLines: 1, sealedLines: 2 });
+    expect(p.entries.map((e) => entryLines(e))).toEqual([[sent], [rec(1), rec(2)]]);
+    // No open chunk to extend (no contact, or one of an earlier form): appended to the list.
+    for (const c of [null, contact(null)]) expect(placeOutcome({ list: [encodeChunk([rec(0)])], contact: c }, "~fx_abc", sent)).toMatchObject({ mode: "push" });
   });
 });

@@ -11,23 +11,23 @@ import type { Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { counterDeltas, DAY_KEPT_S, HOUR_KEPT_S, type RunPositions } from "../redis/stats.js";
 import type { CommitPlan } from "./commit-plan.js";
-import { journalWrite } from "./journal-entries.js";
+import { journalWrite } from "../redis/journal-write.js";
 
 /** What a commit writes. */
 export type CommitInput = {
   contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
   plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
-  /** The journal's newest entries as read. */
-  tail: Buffer[];
+  /** The journal's open chunk as read (contact-record.ts). */
+  open: Buffer | null;
 };
 
 /** Settings of the commit. */
 export type CommitDeps = { keys: Keys; scripts: Scripts; journalMax: number; streamMax: number };
 
 /**
- * Commits; returns -1 on a version conflict, -2 on a cursor conflict, -3 when the journal's
- * newest entries changed meanwhile (the caller re-reads and evaluates again), else the
- * number of inputs left in the inbox.
+ * Commits; returns -1 on a version conflict (the record, and so the journal's open chunk,
+ * changed meanwhile), -2 on a cursor conflict (the caller re-reads and evaluates again), else
+ * the number of inputs left in the inbox.
  */
 export function commit(d: CommitDeps, c: CommitInput): Promise<number> {
   const { keys, args } = commitCall(d, c);
@@ -39,7 +39,7 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
   const k = d.keys;
   const m = c.merged || `${c.contact}\u0000none`;
   const keys = [k.contact(c.contact), k.inbox(c.contact), k.journal(c.contact), k.stream, k.stats, k.backlog, k.pending, k.cursors,
-    k.contact(m), k.alias(m), k.inbox(m)];
+    k.contact(m), k.alias(m), k.inbox(m), k.journal(m)];
   const keyIndex = new Map<string, number>();
   const keyOf = (key: string) => {
     let i = keyIndex.get(key);
@@ -57,10 +57,10 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
     return [cmd, keyOf(key), ...rest.map(String)];
   });
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
-  const j = journalWrite(c.tail, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
+  const j = journalWrite(c.open, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
   const payload = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
-    id: c.contact, merged: c.merged, now: Date.now(), nj: j.entries.length, nt: j.replace.length, jadd: j.added, hkeep: HOUR_KEPT_S, dkeep: DAY_KEPT_S,
+    id: c.contact, merged: c.merged, now: Date.now(), ns: j.sealed.length, sadd: j.sealedLines, on: j.openLines, jadd: c.plan.journal.length, hkeep: HOUR_KEPT_S, dkeep: DAY_KEPT_S,
     r: c.plan.journal.filter((line) => !isPlaceholder(line)),
     s: total.map(([f, v]) => [f, String(v)]),
     b: buckets,
@@ -68,7 +68,7 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
     cs: changed.map(([f, v]) => [f, String(v)]),
     o: ops,
   };
-  return { keys, args: [payloadJson(payload), encodeState(c.state), ...j.entries, ...j.replace] };
+  return { keys, args: [payloadJson(payload), encodeState(c.state), j.open, ...j.sealed] };
 }
 
 /**

@@ -19,9 +19,6 @@ import { commit, type CommitInput } from "./commit.js";
 import { planCommit, type CommitOp } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
 
-/** How many of the journal's newest entries a drain reads (to extend the last chunk). */
-const TAIL_READ = 6;
-
 /** What a drain needs. */
 export type DrainDeps = {
   redis: Redis; keys: Keys; scripts: Scripts; queue: Queue; log: Logger;
@@ -42,23 +39,20 @@ export function wakeJob(contact: string, at: number, now: number) {
   };
 }
 
-/** What a drain reads of a contact (one MULTI, for one contact or many): `stored` and `version` as in StoredContact. */
-export type ContactRead = { alias: unknown; stored: Buffer | null; version: string; raw: string[]; tail: Buffer[] };
+/** What a drain reads of a contact (one MULTI, for one contact or many): `stored`, `version` and `open` as in StoredContact. */
+export type ContactRead = { alias: unknown; stored: Buffer | null; version: string; open: Buffer | null; raw: string[] };
 
 /** Reads contacts and the round-robin cursors in one round trip (two for contacts still stored as a hash). */
 export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ reads: ContactRead[]; cursors: Cursors }> {
   const k = d.keys;
   const m = d.redis.multi();
-  for (const c of contacts) m.get(k.alias(c)).getBuffer(k.contact(c)).lrange(k.inbox(c), 0, d.batch - 1).lrangeBuffer(k.journal(c), -TAIL_READ, -1);
+  for (const c of contacts) m.get(k.alias(c)).getBuffer(k.contact(c)).lrange(k.inbox(c), 0, d.batch - 1);
   m.hgetall(k.cursors);
   const res = (await m.exec())!;
   // The contact GETs may fail (WRONGTYPE: a contact still stored as a hash): storedContacts reads those again.
-  for (const [i, [err]] of res.entries()) if (err && i % 4 !== 1) throw err;
-  const records = await storedContacts(d.redis, (id) => k.contact(id), contacts, (i) => res[i * 4 + 1] as [Error | null, unknown]);
-  const reads = contacts.map((_, i) => {
-    const at = (n: number) => res[i * 4 + n]![1];
-    return { alias: at(0), stored: records[i]!.stored, version: records[i]!.version, raw: at(2) as string[], tail: at(3) as Buffer[] };
-  });
+  for (const [i, [err]] of res.entries()) if (err && i % 3 !== 1) throw err;
+  const records = await storedContacts(d.redis, (id) => k.contact(id), contacts, (i) => res[i * 3 + 1] as [Error | null, unknown]);
+  const reads = contacts.map((_, i) => ({ alias: res[i * 3]![1], ...records[i]!, raw: res[i * 3 + 2]![1] as string[] }));
   const cursors: Cursors = Object.fromEntries(Object.entries(res.at(-1)![1] as Record<string, string>).map(([f, x]) => [f, Number(x)]));
   return { reads, cursors };
 }
@@ -76,7 +70,7 @@ export type Prepared =
 /** Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand. */
 export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number): Promise<Prepared> {
   const k = d.keys;
-  const { alias, stored, version, raw, tail } = r;
+  const { alias, stored, version, open, raw } = r;
   if (typeof alias === "string") return { kind: "forward", to: alias };
   const items = raw.map((x) => JSON.parse(x) as InboxItem);
   if (items.length === 0 && !(stored instanceof Buffer)) return { kind: "idle" };
@@ -144,7 +138,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
   // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
   if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, tail }, wake, started };
+  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, open }, wake, started };
 }
 
 /** After a commit: metrics, and the effects queued (now, or by the caller via `queued`). Returns the inputs consumed. */
@@ -184,8 +178,8 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
   return done;
 }
 
-/** What a refused commit's result (-1, -2, -3) says changed. */
-const CONFLICT_ON = ["", "version", "cursor", "journal"] as const;
+/** What a refused commit's result (-1, -2) says changed. */
+const CONFLICT_ON = ["", "version", "cursor"] as const;
 
 /** Counts and logs a commit refused by a concurrent change (the contact is evaluated again). */
 export function conflict(d: DrainDeps, contact: string, result: number): void {

@@ -5,8 +5,10 @@
  *
  * - State: `0x01` + deflate(state JSON). A value starting with `{` is the JSON itself
  *   (states written before the codec) and is still read.
- * - Journal entry: a chunk `0x02 <count: uint16 BE>` + deflate(records JSON joined by `\n`),
- *   a plain record JSON (`{`), or a placeholder `~<effect id>` of an unconfirmed send.
+ * - Journal entry: a chunk `0x02 <count: uint16 BE>` + deflate(lines joined by `\n`: record
+ *   JSONs, and `~<effect id>` placeholders of unconfirmed sends, which count as records), a
+ *   plain record JSON (`{`), or a placeholder as an entry of its own (journals written
+ *   before placeholders went inside chunks).
  *
  * The dictionaries are part of the format: changing one needs a new tag byte.
  */
@@ -89,11 +91,20 @@ export function entryCount(entry: Buffer): number {
   return entry[0] === CHUNK_TAG ? entry.readUInt16BE(1) : 1;
 }
 
-/** The record JSONs of a journal entry: a chunk's, a plain record, or none for a placeholder. */
-export function entryRecords(entry: Buffer | string): string[] {
-  if (isPlaceholder(entry)) return [];
+/**
+ * The lines of a journal entry, in order: a chunk's records and the placeholders among
+ * them, a plain record, or the placeholder an entry of its own is.
+ */
+export function entryLines(entry: Buffer | string): string[] {
   if (typeof entry !== "string" && entry[0] === CHUNK_TAG) return inflateRawSync(entry.subarray(3), JOURNAL_Z).toString("utf8").split("\n");
   return [entry.toString()];
+}
+
+/** The record JSONs of a journal entry (its placeholders left out). */
+export function entryRecords(entry: Buffer | string): string[] {
+  if (isPlaceholder(entry)) return [];
+  const lines = entryLines(entry);
+  return lines.some(isPlaceholder) ? lines.filter((l) => !isPlaceholder(l)) : lines;
 }
 
 /** Parses journal entries (oldest first), leaving out placeholders of unconfirmed sends. */

@@ -1,63 +1,77 @@
 /**
- * Reading and completing contact journals. A send the outside world has not confirmed yet
- * sits in the journal as a `~<effect id>` placeholder at its evaluation position; the
- * action worker replaces it with the outcome record (sent, suppressed, failed).
+ * Reading and completing contact journals. A journal is its list of sealed chunks followed by
+ * the open chunk kept in the contact record (contact-record.ts). A send the outside world has
+ * not confirmed yet sits in it as a `~<effect id>` placeholder line at its evaluation
+ * position; the action worker replaces it with the outcome record (sent, suppressed, failed).
  */
 import type { Redis } from "ioredis";
 import type { JournalRecord } from "../../core/index.js";
-import { CHUNK_RECORDS, encodeChunk, entryCount, entryRecords, isChunk, LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL, parseJournal } from "./codec.js";
+import { CHUNK_RECORDS, encodeChunk, entryLines, isChunk, isPlaceholder, LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL, parseJournal } from "./codec.js";
+import { HEADER_BYTES, RECORD_TAG, unpackContact, wrongType, type StoredContact } from "./contact-record.js";
+import { journalWrite } from "./journal-write.js";
 import type { Keys } from "./keys.js";
 import { DAY_KEPT_S, HOUR_KEPT_S, hourOf } from "./stats.js";
 
+/** A contact's journal list and record (null when it has none, or is still a hash), in one round trip. */
+async function readRaw(redis: Redis, keys: Keys, contact: string): Promise<{ list: Buffer[]; contact: StoredContact | null }> {
+  const [[e1, rec], [e2, list]] = (await redis.multi().getBuffer(keys.contact(contact)).lrangeBuffer(keys.journal(contact), 0, -1).exec()) as [[Error | null, unknown], [Error | null, unknown]];
+  if (e2) throw e2;
+  if (e1 && !wrongType(e1)) throw e1;
+  return { list: list as Buffer[], contact: rec instanceof Buffer ? unpackContact(rec) : null };
+}
+
 /** A contact's journal (oldest first), at most the newest `limit` records. */
 export async function readJournal(redis: Redis, keys: Keys, contact: string, limit?: number): Promise<JournalRecord[]> {
-  const records = parseJournal(await redis.lrangeBuffer(keys.journal(contact), 0, -1));
+  const raw = await readRaw(redis, keys, contact);
+  const records = parseJournal(raw.contact?.open?.length ? [...raw.list, raw.contact.open] : raw.list);
   return limit === undefined ? records : records.slice(-limit);
 }
 
 /**
  * KEYS: journal, stream, stats, effect outcome key, the record's hour and day counters, the contact.
- * ARGV: placeholder, the record's journal entry (a one-record chunk), outcome, outcome ttl (s),
- * journal max, stream max, hour ttl, day ttl, record JSON, the merged chunk ('' for none),
- * the placeholder's neighbours it absorbs as read (left, right; '' for none), then [stat
- * field, delta] pairs.
- * Writes an effect's outcome once: a later outcome is written only over a failure (a
- * dead letter replayed). The record takes its placeholder's place, merged with the chunks
- * either side when they are as read (else alone), or is appended when the placeholder is gone.
- * Returns 1 when written, 0 when this outcome was recorded already.
+ * ARGV: mode, outcome, outcome ttl (s), journal max, stream max, hour ttl, day ttl, record
+ * JSON, expected (mode `open`: the record's version; `list`: the entry's index), open lines,
+ * sealed lines, stat field ('' for none), then by mode:
+ * - `open`: the record's new open chunk, then chunks to seal (append to the list);
+ * - `list`: the entry as read, the entry that replaces it;
+ * - `push`: a one-record chunk to append to the list (no record with an open chunk).
+ * Writes an effect's outcome once: a later outcome is written only over a failure (a dead
+ * letter replayed). Returns 1 when written, 0 when this outcome was recorded already, -1
+ * when the record or the entry changed since read (the caller reads again).
  */
 const OUTCOME = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local prev = redis.call('GET', KEYS[4])
-if prev and (prev ~= 'failed' or ARGV[3] == 'failed') then return 0 end
-redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[4])
-local pos = redis.call('LPOS', KEYS[1], ARGV[1])
-if not pos then
-  redis.call('RPUSH', KEYS[1], ARGV[2])
-  trim_journal(KEYS[7], KEYS[1], 1, 1, tonumber(ARGV[5]))
+if prev and (prev ~= 'failed' or ARGV[2] == 'failed') then return 0 end
+local mode = ARGV[1]
+local _, v, jn, t
+if mode == 'open' then
+  _, v, jn, t = contact_meta(KEYS[7])
+  if v ~= ARGV[9] or t ~= 'string' or string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) ~= ${RECORD_TAG} then return -1 end
+elseif mode == 'list' then
+  if redis.call('LINDEX', KEYS[1], ARGV[9]) ~= ARGV[13] then return -1 end
+end
+redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
+if mode == 'open' then
+  for i = 14, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+  local sealed = #ARGV - 13
+  jn = trim_count(KEYS[1], jn, tonumber(ARGV[11]), sealed, math.max(0, tonumber(ARGV[4]) - tonumber(ARGV[10])))
+  local h = redis.call('GETRANGE', KEYS[7], 0, ${HEADER_BYTES - 1})
+  local state = redis.call('GETRANGE', KEYS[7], ${HEADER_BYTES}, ${HEADER_BYTES - 1} + struct.unpack('>I4', h, 10))
+  contact_write(KEYS[7], tonumber(v) + 1, jn, state, ARGV[13], t)
+elseif mode == 'list' then
+  redis.call('LSET', KEYS[1], ARGV[9], ARGV[14])
 else
-  local left, right = ARGV[11], ARGV[12]
-  local merge = ARGV[10] ~= ''
-  if merge and left ~= '' and (pos == 0 or redis.call('LINDEX', KEYS[1], pos - 1) ~= left) then merge = false end
-  if merge and right ~= '' and redis.call('LINDEX', KEYS[1], pos + 1) ~= right then merge = false end
-  if not merge then redis.call('LSET', KEYS[1], pos, ARGV[2]) else
-    -- The neighbours become one chunk: it takes the first place, the others are cut out.
-    local first = pos
-    if left ~= '' then first = pos - 1 end
-    local last = pos
-    if right ~= '' then last = pos + 1 end
-    redis.call('LSET', KEYS[1], first, ARGV[10])
-    for i = first + 1, last do redis.call('LSET', KEYS[1], i, '~~cut') end
-    if last > first then redis.call('LREM', KEYS[1], last - first, '~~cut') end
-  end
+  redis.call('RPUSH', KEYS[1], ARGV[13])
+  trim_journal(KEYS[7], KEYS[1], 1, 1, tonumber(ARGV[4]))
 end
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'r', ARGV[9])
-for i = 13, #ARGV, 2 do
-  redis.call('HINCRBY', KEYS[3], ARGV[i], ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1])
-  redis.call('HINCRBY', KEYS[6], ARGV[i], ARGV[i + 1])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[8])
+if ARGV[12] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[12], 1)
+  redis.call('HINCRBY', KEYS[5], ARGV[12], 1)
+  redis.call('HINCRBY', KEYS[6], ARGV[12], 1)
 end
-redis.call('EXPIRE', KEYS[5], ARGV[7])
-redis.call('EXPIRE', KEYS[6], ARGV[8])
+redis.call('EXPIRE', KEYS[5], ARGV[6])
+redis.call('EXPIRE', KEYS[6], ARGV[7])
 return 1
 `;
 
@@ -67,38 +81,66 @@ export type Outcome = "sent" | "suppressed" | "failed";
 /** How long an effect's outcome is remembered (de-duplicates redeliveries). */
 export const OUTCOME_TTL_SECONDS = 30 * 86_400;
 
+/** Attempts at writing an outcome while commits keep changing the contact's record. */
+const OUTCOME_ATTEMPTS = 50;
+
 /** Records an effect's outcome in its contact's journal, the stream and the counters. */
 export async function recordOutcome(
   redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number },
 ): Promise<boolean> {
   const r = o.record;
-  const stats = r.journey ? [`j|${r.journey}|${r.type}`, "1"] : [];
+  const stat = r.journey ? `j|${r.journey}|${r.type}` : "";
   const hour = hourOf(Date.parse(r.at));
   const json = JSON.stringify(r);
-  const placeholder = `~${o.effect}`;
-  const m = mergeAround(await redis.lrangeBuffer(keys.journal(r.contact), 0, -1), placeholder, json, Math.min(CHUNK_RECORDS, o.journalMax));
-  const n = await redis.eval(OUTCOME, 7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
-    keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
-    placeholder, encodeChunk([json]), o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax),
-    String(HOUR_KEPT_S), String(DAY_KEPT_S), json, m?.chunk ?? "", m?.left ?? "", m?.right ?? "", ...stats);
-  return n === 1;
+  const per = Math.min(CHUNK_RECORDS, o.journalMax);
+  for (let attempt = 1; ; attempt++) {
+    const w = placeOutcome(await readRaw(redis, keys, r.contact), `~${o.effect}`, json, per);
+    const n = await redis.eval(OUTCOME, 7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
+      keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
+      w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
+      json, w.expected, String(w.openLines), String(w.sealedLines), stat, ...w.entries);
+    if (n !== -1) return n === 1;
+    if (attempt >= OUTCOME_ATTEMPTS) throw new Error(`journal: the outcome of ${o.effect} kept meeting concurrent changes`);
+  }
 }
 
+/** Where an outcome record goes (the OUTCOME script's mode and arguments). */
+export type OutcomePlace = { mode: "open" | "list" | "push"; expected: string; openLines: number; sealedLines: number; entries: Buffer[] };
+
 /**
- * The chunk that replaces a placeholder and the chunks either side of it (so a send's record
- * does not stay a chunk of its own: each costs its own compression and list entry), as long
- * as the result holds at most `per` records; undefined when there is nothing to merge.
+ * Places an outcome record: in its placeholder's place (the open chunk, else the newest list
+ * entry holding it), else after the newest records (the placeholder is gone: trimmed, or
+ * written before placeholders were kept).
  */
-export function mergeAround(entries: Buffer[], placeholder: string, record: string, per = CHUNK_RECORDS): { chunk: Buffer; left: Buffer | ""; right: Buffer | "" } | undefined {
-  const pos = entries.findIndex((e) => e.length === Buffer.byteLength(placeholder) && e.toString() === placeholder);
-  if (pos === -1) return undefined;
-  const near = (e: Buffer | undefined) => (e !== undefined && isChunk(e) ? e : undefined);
-  let left = near(entries[pos - 1]);
-  let right = near(entries[pos + 1]);
-  if (left && right && entryCount(left) + entryCount(right) + 1 > per) right = undefined;
-  if (left && entryCount(left) + 1 > per) left = undefined;
-  if (right && entryCount(right) + 1 > per) right = undefined;
-  if (!left && !right) return undefined;
-  const records = [...(left ? entryRecords(left) : []), record, ...(right ? entryRecords(right) : [])];
-  return { chunk: encodeChunk(records), left: left ?? "", right: right ?? "" };
+export function placeOutcome(raw: { list: Buffer[]; contact: StoredContact | null }, placeholder: string, record: string, per = CHUNK_RECORDS): OutcomePlace {
+  const c = raw.contact;
+  const open = c?.open;
+  if (open && open.length > 0) {
+    const lines = entryLines(open);
+    const i = lines.indexOf(placeholder);
+    if (i >= 0) {
+      lines[i] = record;
+      return { mode: "open", expected: c.version, openLines: lines.length, sealedLines: 0, entries: [encodeChunk(lines)] };
+    }
+  }
+  for (let i = raw.list.length - 1; i >= 0; i--) {
+    const e = raw.list[i]!;
+    let now: Buffer | undefined;
+    if (isPlaceholder(e)) {
+      if (e.toString() === placeholder) now = encodeChunk([record]);
+    } else if (isChunk(e)) {
+      const lines = entryLines(e);
+      const at = lines.indexOf(placeholder);
+      if (at >= 0) {
+        lines[at] = record;
+        now = encodeChunk(lines);
+      }
+    }
+    if (now) return { mode: "list", expected: String(i), openLines: 0, sealedLines: 0, entries: [e, now] };
+  }
+  if (c && open) {
+    const w = journalWrite(open, [record], per);
+    return { mode: "open", expected: c.version, openLines: w.openLines, sealedLines: w.sealedLines, entries: [w.open, ...w.sealed] };
+  }
+  return { mode: "push", expected: "", openLines: 0, sealedLines: 0, entries: [encodeChunk([record])] };
 }

@@ -44,17 +44,18 @@ return out
 
 /**
  * KEYS: contact (its record, contact-record.ts), inbox, journal, stream, stats, backlog, pending, cursors, then the
- * merged-away contact, its alias key and its inbox (dummies when there is no merge), then
- * the keys the payload names by index.
- * ARGV[1]: payload JSON { v, av, consumed, jmax, smax, id, merged, now, nj, nt, jadd, hkeep,
- * dkeep, r, s, b, cc, cs, o } (expected versions as strings, '' = none): `r` record JSONs
+ * merged-away contact, its alias key, its inbox and its journal (dummies when there is no
+ * merge), then the keys the payload names by index.
+ * ARGV[1]: payload JSON { v, av, consumed, jmax, smax, id, merged, now, ns, sadd, on, jadd,
+ * hkeep, dkeep, r, s, b, cc, cs, o } (expected versions as strings, '' = none; `ns` sealed
+ * chunks holding `sadd` lines, `on` lines left open, `jadd` lines added): `r` record JSONs
  * for the stream, `s` [field, delta] of the all-time counters, `b` [hour key, day key,
  * [[field, delta]]] of the time buckets, `cc` [field, expected] and `cs` [field, value] of
  * the cursors, `o` extra commands [command, key index, args...]. ARGV[2]: the stored state;
- * then nj journal entries to append (see codec.ts) and the nt newest entries they replace,
- * as read.
- * Returns -1 on a version conflict, -2 on a cursor conflict, -3 when the journal's newest
- * entries changed, else the inbox length left.
+ * ARGV[3]: the journal's new open chunk; then ns sealed chunks to append to the journal list.
+ * The version check covers the open chunk: whatever writes the record moves the version.
+ * A merged-away contact's open chunk goes to the end of its own journal list.
+ * Returns -1 on a version conflict, -2 on a cursor conflict, else the inbox length left.
  */
 const COMMIT = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local h = cjson.decode(ARGV[1])
@@ -64,13 +65,6 @@ if h.merged ~= '' then
   local _, av = contact_meta(KEYS[9])
   if av ~= h.av then return -1 end
 end
-local jstart = 3
-local tstart = jstart + h.nj
-if h.nt > 0 then
-  local t = redis.call('LRANGE', KEYS[3], -h.nt, -1)
-  if #t ~= h.nt then return -3 end
-  for i = 1, h.nt do if t[i] ~= ARGV[tstart + i - 1] then return -3 end end
-end
 for _, c in ipairs(h.cc) do
   if (redis.call('HGET', KEYS[8], c[1]) or '') ~= c[2] then return -2 end
 end
@@ -79,11 +73,10 @@ if h.consumed > 0 then
   redis.call('LTRIM', KEYS[2], h.consumed, -1)
   redis.call('DECRBY', KEYS[6], h.consumed)
 end
-for i = 1, h.nt do redis.call('RPOP', KEYS[3]) end
-for i = 0, h.nj - 1 do redis.call('RPUSH', KEYS[3], ARGV[jstart + i]) end
-if h.nj > 0 then jn = trim_count(KEYS[3], jn, h.jadd, h.nj, h.jmax) end
--- One write of the record: the new state, the next version and the journal's count.
-contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2], ctype)
+for i = 1, h.ns do redis.call('RPUSH', KEYS[3], ARGV[3 + i]) end
+if h.jadd > 0 then jn = trim_count(KEYS[3], jn, h.sadd, h.ns, math.max(0, h.jmax - h.on)) end
+-- One write of the record: the next version, the journal list's count, the state, the open chunk.
+contact_write(KEYS[1], (tonumber(v) or 0) + 1, jn, ARGV[2], ARGV[3], ctype)
 for _, r in ipairs(h.r) do redis.call('XADD', KEYS[4], 'MAXLEN', '~', h.smax, '*', 'r', r) end
 for _, s in ipairs(h.s) do redis.call('HINCRBY', KEYS[5], s[1], s[2]) end
 for _, b in ipairs(h.b) do
@@ -98,6 +91,8 @@ end
 for _, o in ipairs(h.o) do redis.call(o[1], KEYS[o[2]], unpack(o, 3)) end
 if h.merged ~= '' then
   local moved = redis.call('LRANGE', KEYS[11], 0, -1)
+  local open = contact_open(KEYS[9])
+  if open ~= '' then redis.call('RPUSH', KEYS[12], open) end
   redis.call('DEL', KEYS[9], KEYS[11])
   redis.call('SET', KEYS[10], h.id)
   redis.call('ZREM', KEYS[7], h.merged)
