@@ -221,7 +221,7 @@ await part("3", `memory per contact, ${fmt(opt.memContacts)} contacts x 20 event
   const eng = await startEngine({ redisUrl, redis, prefix, journeys: "journeys", workers: opt.workers, name: "memory" });
   const producer = new Engine({ redis, prefix, compiled: compile(examples.definitions), log: silent });
   try {
-    const deadline = Date.now() + 900_000;
+    const deadline = Date.now() + 1_800_000; // 2,000,000 events at --full: half an hour leaves room for a slow machine
     await sleep(200);
     const before = Number((await redis.info("memory")).match(/used_memory:(\d+)/)[1]);
     await pushAll(producer, pushes, deadline);

@@ -117,7 +117,7 @@ export class ActionWorkers {
     const res = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current)).getBuffer(k.contact(current)).exec())!;
     if (res[0]![0]) throw res[0]![0];
     const unsub = res[0]![1] as number;
-    const [{ stored }] = (await storedContacts(r, (id) => k.contact(id), [current], () => res[1] as [Error | null, unknown])) as [StoredContact];
+    const [{ stored }] = (await storedContacts(r, k, [current], () => res[1] as [Error | null, unknown])) as [StoredContact];
     const traits = stored ? decodeState(stored).traits : {};
     // Consent is checked again at send time: an unsubscribe after the decision wins.
     if (unsub > 0 || traits["unsubscribed"] === true) {

@@ -6,7 +6,7 @@
  * many records costs a handful of arguments, not one per counter.
  */
 import type { ContactState, Cursors } from "../../core/index.js";
-import { CHUNK_RECORDS, encodeState, isPlaceholder } from "../redis/codec.js";
+import { CHUNK_RECORDS, encodeState, isPlaceholder, type Dictionary } from "../redis/codec.js";
 import type { Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { counterDeltas, DAY_KEPT_S, HOUR_KEPT_S, type RunPositions } from "../redis/stats.js";
@@ -19,6 +19,8 @@ export type CommitInput = {
   plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
   /** The journal's open chunk as read (contact-record.ts). */
   open: Buffer | null;
+  /** The deployment's dictionary, in Redis already (dictionary.ts). */
+  dict: Dictionary;
 };
 
 /** Settings of the commit. */
@@ -57,7 +59,7 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
     return [cmd, keyOf(key), ...rest.map(String)];
   });
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
-  const j = journalWrite(c.open, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax));
+  const j = journalWrite(c.open, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax), c.dict);
   const payload = {
     v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
     id: c.contact, merged: c.merged, now: Date.now(), ns: j.sealed.length, sadd: j.sealedLines, on: j.openLines, jadd: c.plan.journal.length, hkeep: HOUR_KEPT_S, dkeep: DAY_KEPT_S,
@@ -68,7 +70,7 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
     cs: changed.map(([f, v]) => [f, String(v)]),
     o: ops,
   };
-  return { keys, args: [payloadJson(payload), encodeState(c.state), j.open, ...j.sealed] };
+  return { keys, args: [payloadJson(payload), encodeState(c.state, c.dict), j.open, ...j.sealed] };
 }
 
 /**

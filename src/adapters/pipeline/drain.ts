@@ -14,6 +14,7 @@ import { jobKey, type Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { decodeState } from "../redis/codec.js";
 import { readContactRecords, storedContacts, type StoredContact } from "../redis/contact-record.js";
+import { dictionaryOf, storeDictionary } from "../redis/dictionary.js";
 import { runPositions } from "../redis/stats.js";
 import { commit, type CommitInput } from "./commit.js";
 import { planCommit, type CommitOp } from "./commit-plan.js";
@@ -51,7 +52,7 @@ export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ 
   const res = (await m.exec())!;
   // The contact GETs may fail (WRONGTYPE: a contact still stored as a hash): storedContacts reads those again.
   for (const [i, [err]] of res.entries()) if (err && i % 3 !== 1) throw err;
-  const records = await storedContacts(d.redis, (id) => k.contact(id), contacts, (i) => res[i * 3 + 1] as [Error | null, unknown]);
+  const records = await storedContacts(d.redis, k, contacts, (i) => res[i * 3 + 1] as [Error | null, unknown]);
   const reads = contacts.map((_, i) => ({ alias: res[i * 3]![1], ...records[i]!, raw: res[i * 3 + 2]![1] as string[] }));
   const cursors: Cursors = Object.fromEntries(Object.entries(res.at(-1)![1] as Record<string, string>).map(([f, x]) => [f, Number(x)]));
   return { reads, cursors };
@@ -76,6 +77,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   if (items.length === 0 && !(stored instanceof Buffer)) return { kind: "idle" };
   const started = performance.now();
   const compiled = d.compiled();
+  const dict = dictionaryOf(compiled);
   let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
   const dueBy = Math.max(Date.now(), wakeBy ?? 0);
   // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
@@ -102,7 +104,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
       if (merged !== "") break; // one merge per commit
-      const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, (id) => k.contact(id), [item.m])) as [StoredContact];
+      const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, k, [item.m])) as [StoredContact];
       if (anon) {
         const from = decodeState(anon);
         const positions = runPositions(compiled, from);
@@ -133,12 +135,13 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now()) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
+  await storeDictionary(d.redis, k, dict);
   plan.ops.unshift(...mergeOps);
   const email = state.traits["email"];
   if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
   // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
   if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, open }, wake, started };
+  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, open, dict }, wake, started };
 }
 
 /** After a commit: metrics, and the effects queued (now, or by the caller via `queued`). Returns the inputs consumed. */

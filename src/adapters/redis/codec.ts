@@ -3,21 +3,27 @@
  * dictionary of the formats' own structure (field names, record types), so a contact's
  * state takes about a third of its JSON and a journal chunk a seventh.
  *
- * - State: `0x01` + deflate(state JSON). A value starting with `{` is the JSON itself
+ * - State: `0x01` + deflate(state JSON), or `0x05 <dictionary id: uint32 BE>` + deflate(state
+ *   JSON) against a deployment's dictionary. A value starting with `{` is the JSON itself
  *   (states written before the codec) and is still read.
- * - Journal entry: a chunk `0x02 <count: uint16 BE>` + deflate(lines joined by `\n`: record
+ * - Journal entry: a chunk `0x02 <count: uint16 BE>` (or `0x06 <count> <dictionary id: uint32
+ *   BE>`, against a deployment's dictionary) + deflate(lines joined by `\n`: record
  *   JSONs, and `~<effect id>` placeholders of unconfirmed sends, which count as records), a
  *   plain record JSON (`{`), or a placeholder as an entry of its own (journals written
  *   before placeholders went inside chunks).
  *
  * The dictionaries are part of the format: changing one needs a new tag byte.
  */
+import { createHash } from "node:crypto";
 import { deflateRawSync, inflateRawSync } from "node:zlib";
 import type { ContactState, JournalRecord } from "../../core/index.js";
-import { LUA_CONTACT } from "./contact-record.js";
 
 const STATE_TAG = 0x01;
-const CHUNK_TAG = 0x02;
+/** Tag bytes of journal chunks: against the fixed dictionary, and against a deployment's (its id follows the count). */
+export const CHUNK_TAG = 0x02;
+export const CHUNK_TAG_D = 0x06;
+/** A state compressed against a deployment's dictionary (its id follows the tag). */
+const STATE_TAG_D = 0x05;
 /** Records per journal chunk at most (a chunk is re-compressed as it fills). */
 export const CHUNK_RECORDS = 64;
 
@@ -46,34 +52,101 @@ const JOURNAL_DICT = Buffer.from(
 /** Small windows: states and chunks are a few KB, and a small window is cheap to set up. */
 const STATE_Z = { windowBits: 13, memLevel: 5, dictionary: STATE_DICT } as const;
 const JOURNAL_Z = { windowBits: 14, memLevel: 6, dictionary: JOURNAL_DICT } as const;
+/** With a deployment's strings in front of the dictionary, the window holds them too. */
+const STATE_DZ = { windowBits: 14, memLevel: 6 } as const;
+const JOURNAL_DZ = { windowBits: 15, memLevel: 7 } as const;
+/** A deployment's strings kept in a dictionary, at most (the newest end counts: deflate uses the dictionary's last bytes). */
+export const DEPLOYMENT_STRINGS_MAX = 6_144;
 
-/** The stored form of a contact's state. */
-export function encodeState(s: ContactState): Buffer {
-  const z = deflateRawSync(JSON.stringify(s), STATE_Z);
-  const out = Buffer.allocUnsafe(z.length + 1);
-  out[0] = STATE_TAG;
-  z.copy(out, 1);
+/**
+ * A compression dictionary: a deployment's own strings (journey, stage, trigger, segment and
+ * feature ids, templates, teams: dictionary.ts) before the fixed dictionaries above. Its id
+ * is a hash of the strings; records name it, and the strings are kept in Redis so that any
+ * process can read what another wrote (dictionary.ts).
+ */
+export type Dictionary = { id: number; strings: Buffer; state: Buffer; journal: Buffer };
+
+const dictionaries = new Map<number, Dictionary>();
+
+/** The id of a deployment's strings. */
+export function dictionaryId(strings: Buffer): number {
+  return createHash("sha256").update(strings).digest().readUInt32BE(0);
+}
+
+/** Makes a dictionary known to this process (idempotent) and returns it. */
+export function registerDictionary(strings: Buffer): Dictionary {
+  const id = dictionaryId(strings);
+  const have = dictionaries.get(id);
+  if (have) {
+    if (!have.strings.equals(strings)) throw new Error(`codec: two dictionaries share the id ${id}`);
+    return have;
+  }
+  const tail = strings.subarray(Math.max(0, strings.length - DEPLOYMENT_STRINGS_MAX));
+  const d = { id, strings, state: Buffer.concat([tail, STATE_DICT]), journal: Buffer.concat([tail, JOURNAL_DICT]) };
+  dictionaries.set(id, d);
+  return d;
+}
+
+/** The dictionary a stored state or journal entry names that this process does not know yet (else undefined). */
+export function missingDictionary(stored: Buffer | null | undefined): number | undefined {
+  const id = namedDictionary(stored);
+  return id !== undefined && !dictionaries.has(id) ? id : undefined;
+}
+
+function namedDictionary(b: Buffer | null | undefined): number | undefined {
+  if (!b) return undefined;
+  if (b[0] === STATE_TAG_D && b.length >= 5) return b.readUInt32BE(1);
+  if (b[0] === CHUNK_TAG_D && b.length >= 7) return b.readUInt32BE(3);
+  return undefined;
+}
+
+/** The dictionary a chunk was written with (undefined: the fixed one), to write it again with the same. */
+export function chunkDictionary(chunk: Buffer): Dictionary | undefined {
+  const id = namedDictionary(chunk);
+  return id === undefined ? undefined : known(id);
+}
+
+function known(id: number): Dictionary {
+  const d = dictionaries.get(id);
+  if (!d) throw new Error(`codec: dictionary ${id} is not loaded (loadDictionaries reads it from Redis)`);
+  return d;
+}
+
+/** `tag`, then `head` more header bytes written by `fill`, then `z`. */
+function tagged(tag: number, head: number, z: Buffer, fill: (out: Buffer) => void): Buffer {
+  const out = Buffer.allocUnsafe(z.length + 1 + head);
+  out[0] = tag;
+  fill(out);
+  z.copy(out, 1 + head);
   return out;
 }
 
-/** Reads a stored state (either form). The feature map becomes a dictionary object (its keys vary by contact). */
+/** The stored form of a contact's state, compressed against `dict` (else the fixed dictionary alone). */
+export function encodeState(s: ContactState, dict?: Dictionary): Buffer {
+  const json = JSON.stringify(s);
+  if (!dict) return tagged(STATE_TAG, 0, deflateRawSync(json, STATE_Z), () => {});
+  return tagged(STATE_TAG_D, 4, deflateRawSync(json, { ...STATE_DZ, dictionary: dict.state }), (o) => o.writeUInt32BE(dict.id, 1));
+}
+
+/** Reads a stored state (any form). The feature map becomes a dictionary object (its keys vary by contact). */
 export function decodeState(stored: Buffer | string): ContactState {
   const json = typeof stored === "string" ? stored
     : stored[0] === STATE_TAG ? inflateRawSync(stored.subarray(1), STATE_Z).toString("utf8")
+    : stored[0] === STATE_TAG_D ? inflateRawSync(stored.subarray(5), { ...STATE_DZ, dictionary: known(stored.readUInt32BE(1)).state }).toString("utf8")
     : stored.toString("utf8");
   const s = JSON.parse(json) as ContactState;
   s.f = Object.assign(Object.create(null) as ContactState["f"], s.f);
   return s;
 }
 
-/** A journal chunk of record JSONs (at most 65,535). */
-export function encodeChunk(records: string[]): Buffer {
-  const z = deflateRawSync(records.join("\n"), JOURNAL_Z);
-  const out = Buffer.allocUnsafe(z.length + 3);
-  out[0] = CHUNK_TAG;
-  out.writeUInt16BE(records.length, 1);
-  z.copy(out, 3);
-  return out;
+/** A journal chunk of lines (at most 65,535), compressed against `dict` (else the fixed dictionary alone). */
+export function encodeChunk(lines: string[], dict?: Dictionary): Buffer {
+  const text = lines.join("\n");
+  if (!dict) return tagged(CHUNK_TAG, 2, deflateRawSync(text, JOURNAL_Z), (o) => o.writeUInt16BE(lines.length, 1));
+  return tagged(CHUNK_TAG_D, 6, deflateRawSync(text, { ...JOURNAL_DZ, dictionary: dict.journal }), (o) => {
+    o.writeUInt16BE(lines.length, 1);
+    o.writeUInt32BE(dict.id, 3);
+  });
 }
 
 /** True for a placeholder entry (`~<effect id>`). */
@@ -83,12 +156,12 @@ export function isPlaceholder(entry: Buffer | string): boolean {
 
 /** True for a compressed chunk of records. */
 export function isChunk(entry: Buffer | string): entry is Buffer {
-  return typeof entry !== "string" && entry[0] === CHUNK_TAG;
+  return typeof entry !== "string" && (entry[0] === CHUNK_TAG || entry[0] === CHUNK_TAG_D);
 }
 
 /** The number of records in a journal entry (a placeholder counts as one). */
 export function entryCount(entry: Buffer): number {
-  return entry[0] === CHUNK_TAG ? entry.readUInt16BE(1) : 1;
+  return isChunk(entry) ? entry.readUInt16BE(1) : 1;
 }
 
 /**
@@ -96,7 +169,9 @@ export function entryCount(entry: Buffer): number {
  * them, a plain record, or the placeholder an entry of its own is.
  */
 export function entryLines(entry: Buffer | string): string[] {
-  if (typeof entry !== "string" && entry[0] === CHUNK_TAG) return inflateRawSync(entry.subarray(3), JOURNAL_Z).toString("utf8").split("\n");
+  if (typeof entry === "string") return [entry];
+  if (entry[0] === CHUNK_TAG) return inflateRawSync(entry.subarray(3), JOURNAL_Z).toString("utf8").split("\n");
+  if (entry[0] === CHUNK_TAG_D) return inflateRawSync(entry.subarray(7), { ...JOURNAL_DZ, dictionary: known(entry.readUInt32BE(3)).journal }).toString("utf8").split("\n");
   return [entry.toString()];
 }
 
@@ -113,48 +188,3 @@ export function parseJournal(entries: (Buffer | string)[]): JournalRecord[] {
   for (const e of entries) for (const r of entryRecords(e)) out.push(JSON.parse(r) as JournalRecord);
   return out;
 }
-
-/**
- * Lua: the number of records in journal entry `e` (a chunk's count, else 1). Shared by the
- * scripts that trim journals.
- */
-export const LUA_ENTRY_COUNT = `
-local function entry_count(e)
-  if string.byte(e, 1) == ${CHUNK_TAG} then return string.byte(e, 2) * 256 + string.byte(e, 3) end
-  return 1
-end
-`;
-
-/**
- * Lua: trims journal `j` after `pushed` entries holding `added` new records were appended:
- * whole entries go from the head while at least `max` records stay (so up to
- * CHUNK_RECORDS - 1 more may). `trim_count` takes the record count before the push (`jn`,
- * nil when unknown) and returns the count after; it is taken afresh when unknown (a journal
- * written before chunks) or when it cannot be right (the list holds nothing but the new
- * entries: it was deleted under its count). `trim_journal` reads and writes the count kept in
- * contact record `c` (contact-record.ts), and leaves a contact without a stored state (merged
- * away) as it is. Includes LUA_CONTACT; needs LUA_ENTRY_COUNT.
- */
-export const LUA_TRIM_JOURNAL = `${LUA_CONTACT}
-local function trim_count(j, jn, added, pushed, max)
-  local len = redis.call('LLEN', j)
-  if jn and len > pushed then jn = jn + added else
-    jn = 0
-    for _, e in ipairs(redis.call('LRANGE', j, 0, -1)) do jn = jn + entry_count(e) end
-  end
-  while jn > max do
-    local head = redis.call('LINDEX', j, 0)
-    if not head then jn = 0 break end
-    local n = entry_count(head)
-    if jn - n < max then break end
-    redis.call('LPOP', j)
-    jn = jn - n
-  end
-  return jn
-end
-local function trim_journal(c, j, added, pushed, max)
-  local exists, _, jn, t = contact_meta(c)
-  if not exists then return end
-  contact_set_jn(c, trim_count(j, jn, added, pushed, max), t)
-end
-`;

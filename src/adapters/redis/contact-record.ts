@@ -15,6 +15,8 @@
  * (state), `v` (version) and `jn` (records).
  */
 import type { Redis } from "ioredis";
+import { loadDictionaries } from "./dictionary.js";
+import type { Keys } from "./keys.js";
 
 /** The tag byte of a contact record. */
 export const RECORD_TAG = 0x04;
@@ -51,9 +53,10 @@ export function wrongType(err: unknown): boolean {
 /**
  * Reads contacts: `get(i)` is the reply (or error) of a GET of contact `ids[i]` made by the
  * caller's own round trip. Contacts still stored as a hash are read again as one, in one
- * more round trip (only until their next commit).
+ * more round trip (only until their next commit); dictionaries the records name and this
+ * process lacks are loaded (dictionary.ts).
  */
-export async function storedContacts(redis: Redis, keyOf: (id: string) => string, ids: string[], get: (i: number) => [Error | null, unknown]): Promise<StoredContact[]> {
+export async function storedContacts(redis: Redis, keys: Keys, ids: string[], get: (i: number) => [Error | null, unknown]): Promise<StoredContact[]> {
   const out: StoredContact[] = [];
   const legacy: number[] = [];
   for (let i = 0; i < ids.length; i++) {
@@ -64,7 +67,7 @@ export async function storedContacts(redis: Redis, keyOf: (id: string) => string
   }
   if (legacy.length > 0) {
     const m = redis.multi();
-    for (const i of legacy) m.hgetBuffer(keyOf(ids[i]!), "s").hget(keyOf(ids[i]!), "v");
+    for (const i of legacy) m.hgetBuffer(keys.contact(ids[i]!), "s").hget(keys.contact(ids[i]!), "v");
     const res = (await m.exec())!;
     legacy.forEach((i, n) => {
       const [[e1, s], [e2, v]] = [res[2 * n]!, res[2 * n + 1]!];
@@ -72,15 +75,16 @@ export async function storedContacts(redis: Redis, keyOf: (id: string) => string
       out[i] = { stored: s instanceof Buffer ? s : null, version: typeof v === "string" ? v : "", open: null };
     });
   }
+  await loadDictionaries(redis, keys, out.flatMap((c) => [c.stored, c.open]));
   return out;
 }
 
-/** Reads contacts in one round trip (two for any still stored as a hash). */
-export async function readContactRecords(redis: Redis, keyOf: (id: string) => string, ids: string[]): Promise<StoredContact[]> {
+/** Reads contacts in one round trip (more for any still stored as a hash, or written with a dictionary this process has not loaded). */
+export async function readContactRecords(redis: Redis, keys: Keys, ids: string[]): Promise<StoredContact[]> {
   const m = redis.multi();
-  for (const id of ids) m.getBuffer(keyOf(id));
+  for (const id of ids) m.getBuffer(keys.contact(id));
   const res = (await m.exec())!;
-  return storedContacts(redis, keyOf, ids, (i) => res[i] as [Error | null, unknown]);
+  return storedContacts(redis, keys, ids, (i) => res[i] as [Error | null, unknown]);
 }
 
 /**

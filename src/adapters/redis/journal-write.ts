@@ -5,7 +5,7 @@
  * journal list); the rest stay open. Placeholders sit inside chunks like records, so a
  * contact's newest records are one well-compressed chunk however many sends are pending.
  */
-import { CHUNK_RECORDS, encodeChunk, entryLines } from "./codec.js";
+import { CHUNK_RECORDS, encodeChunk, entryLines, type Dictionary } from "./codec.js";
 
 /** What a commit writes to the journal. */
 export type JournalWrite = {
@@ -26,18 +26,18 @@ export function openLines(open: Buffer | null): string[] {
 
 /**
  * Plans the journal write of `lines` over the open chunk as read, in chunks of at most `per`
- * records (the journal's bound, when it is smaller). With no lines the open chunk is kept
- * byte for byte.
+ * records (the journal's bound, when it is smaller), compressed against `dict` (codec.ts).
+ * With no lines the open chunk is kept byte for byte.
  */
-export function journalWrite(open: Buffer | null, lines: string[], per = CHUNK_RECORDS): JournalWrite {
+export function journalWrite(open: Buffer | null, lines: string[], per = CHUNK_RECORDS, dict?: Dictionary): JournalWrite {
   const before = openLines(open);
   if (lines.length === 0) return { sealed: [], sealedLines: 0, open: open ?? Buffer.alloc(0), openLines: before.length };
   const all = before.length === 0 ? lines : [...before, ...lines];
   const sealed: Buffer[] = [];
   let from = 0;
   while (all.length - from > per) {
-    sealed.push(encodeChunk(all.slice(from, from + per)));
+    sealed.push(encodeChunk(all.slice(from, from + per), dict));
     from += per;
   }
-  return { sealed, sealedLines: from, open: encodeChunk(from === 0 ? all : all.slice(from)), openLines: all.length - from };
+  return { sealed, sealedLines: from, open: encodeChunk(from === 0 ? all : all.slice(from), dict), openLines: all.length - from };
 }

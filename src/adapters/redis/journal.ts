@@ -6,10 +6,12 @@
  */
 import type { Redis } from "ioredis";
 import type { JournalRecord } from "../../core/index.js";
-import { CHUNK_RECORDS, encodeChunk, entryLines, isChunk, isPlaceholder, LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL, parseJournal } from "./codec.js";
+import { CHUNK_RECORDS, chunkDictionary, encodeChunk, entryLines, isChunk, isPlaceholder, parseJournal } from "./codec.js";
 import { HEADER_BYTES, RECORD_TAG, unpackContact, wrongType, type StoredContact } from "./contact-record.js";
+import { loadDictionaries } from "./dictionary.js";
 import { journalWrite } from "./journal-write.js";
 import type { Keys } from "./keys.js";
+import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
 import { DAY_KEPT_S, HOUR_KEPT_S, hourOf } from "./stats.js";
 
 /** A contact's journal list and record (null when it has none, or is still a hash), in one round trip. */
@@ -17,7 +19,9 @@ async function readRaw(redis: Redis, keys: Keys, contact: string): Promise<{ lis
   const [[e1, rec], [e2, list]] = (await redis.multi().getBuffer(keys.contact(contact)).lrangeBuffer(keys.journal(contact), 0, -1).exec()) as [[Error | null, unknown], [Error | null, unknown]];
   if (e2) throw e2;
   if (e1 && !wrongType(e1)) throw e1;
-  return { list: list as Buffer[], contact: rec instanceof Buffer ? unpackContact(rec) : null };
+  const c = rec instanceof Buffer ? unpackContact(rec) : null;
+  await loadDictionaries(redis, keys, [...(list as Buffer[]), c?.open]);
+  return { list: list as Buffer[], contact: c };
 }
 
 /** A contact's journal (oldest first), at most the newest `limit` records. */
@@ -120,26 +124,26 @@ export function placeOutcome(raw: { list: Buffer[]; contact: StoredContact | nul
     const i = lines.indexOf(placeholder);
     if (i >= 0) {
       lines[i] = record;
-      return { mode: "open", expected: c.version, openLines: lines.length, sealedLines: 0, entries: [encodeChunk(lines)] };
+      return { mode: "open", expected: c.version, openLines: lines.length, sealedLines: 0, entries: [encodeChunk(lines, chunkDictionary(open))] };
     }
   }
   for (let i = raw.list.length - 1; i >= 0; i--) {
     const e = raw.list[i]!;
     let now: Buffer | undefined;
     if (isPlaceholder(e)) {
-      if (e.toString() === placeholder) now = encodeChunk([record]);
+      if (e.toString() === placeholder) now = encodeChunk([record]); // an entry of its own: written before dictionaries
     } else if (isChunk(e)) {
       const lines = entryLines(e);
       const at = lines.indexOf(placeholder);
       if (at >= 0) {
         lines[at] = record;
-        now = encodeChunk(lines);
+        now = encodeChunk(lines, chunkDictionary(e));
       }
     }
     if (now) return { mode: "list", expected: String(i), openLines: 0, sealedLines: 0, entries: [e, now] };
   }
   if (c && open) {
-    const w = journalWrite(open, [record], per);
+    const w = journalWrite(open, [record], per, open.length > 0 ? chunkDictionary(open) : undefined);
     return { mode: "open", expected: c.version, openLines: w.openLines, sealedLines: w.sealedLines, entries: [w.open, ...w.sealed] };
   }
   return { mode: "push", expected: "", openLines: 0, sealedLines: 0, entries: [encodeChunk([record])] };

@@ -12,11 +12,11 @@ export class Keys {
     this.base = `{${prefix}}`;
   }
 
-  /** Contact record: a string, header (version, journal count) then the stored state (contact-record.ts). */
+  /** Contact record: a string, header (version, journal count), the stored state, the journal's open chunk (contact-record.ts). */
   contact(id: string): string { return `${this.base}:c:${id}`; }
   /** Inputs waiting to be evaluated for a contact, oldest first. */
   inbox(id: string): string { return `${this.base}:in:${id}`; }
-  /** A contact's journal (capped list, oldest first). */
+  /** A contact's journal: sealed chunks (capped list, oldest first) before the record's open chunk. */
   journal(id: string): string { return `${this.base}:j:${id}`; }
   /** Anonymous id -> the user it was merged into. */
   alias(id: string): string { return `${this.base}:alias:${id}`; }
@@ -60,6 +60,8 @@ export class Keys {
   conversions(journey: string): string { return `${this.base}:conv:${journey}`; }
   /** Contacts in a journey's stage now, scored by when they entered it (for stalled counts). */
   inStage(journey: string, stage: string): string { return `${this.base}:stage:${journey}:${stage}`; }
+  /** Compression dictionaries of deployments: id -> strings (dictionary.ts). */
+  get dictionaries(): string { return `${this.base}:dicts`; }
   /** Round-robin cursors. */
   get cursors(): string { return `${this.base}:cursors`; }
   /** Messages waiting in all inboxes (for back-pressure). */

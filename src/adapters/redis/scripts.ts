@@ -3,7 +3,7 @@
  * (state, consumed inputs, journal, stream, counters, indexes) under a version check.
  */
 import type { Redis } from "ioredis";
-import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./codec.js";
+import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
 
 /**
  * KEYS: backlog, pending, then per item: alias key, inbox, message-id key.

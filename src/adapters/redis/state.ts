@@ -14,7 +14,7 @@ export async function readState(redis: Redis, keys: Keys, id: string): Promise<C
 
 /** The stored states of several contacts in one round trip (null where there is none). */
 export async function readStates(redis: Redis, keys: Keys, ids: string[]): Promise<(ContactState | null)[]> {
-  const records = await readContactRecords(redis, (id) => keys.contact(id), ids);
+  const records = await readContactRecords(redis, keys, ids);
   return records.map(({ stored }) => (stored ? decodeState(stored) : null));
 }
 
