@@ -4,50 +4,23 @@
 // contacts written under an earlier deployment stay readable after a redeploy.
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import { Message, resolveMessage, type Compiled } from "../../src/core/index.js";
-import { producerConnection, ready } from "../../src/adapters/redis/connection.js";
-import { Engine } from "../../src/adapters/pipeline/engine.js";
-import { drain, type DrainDeps } from "../../src/adapters/pipeline/drain.js";
+import { describe, expect, it } from "vitest";
+import type { Compiled } from "../../src/core/index.js";
+import { drain } from "../../src/adapters/pipeline/drain.js";
 import { decodeState, encodeState, registerDictionary } from "../../src/adapters/redis/codec.js";
 import { unpackContact } from "../../src/adapters/redis/contact-record.js";
 import { deploymentStrings, dictionaryOf } from "../../src/adapters/redis/dictionary.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { readState } from "../../src/adapters/redis/state.js";
 import { compileJourney, PINGS, simulate } from "../helpers.js";
-import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis } from "./redis.js";
+import { engineFixture } from "./engine-fixture.js";
+import { redisUrl } from "./redis.js";
 
 const run = promisify(execFile);
-let redis: Redis;
-let prefix: string;
-let engine: Engine;
-
-beforeEach(async () => {
-  redis = producerConnection(await redisUrl());
-  await ready(redis);
-  prefix = randomPrefix();
-  engine = new Engine({ redis, prefix, compiled: PINGS, log: quietLog });
-});
-afterEach(async () => {
-  await engine.close();
-  await cleanup(redis, prefix);
-  redis.disconnect();
-});
-afterAll(stopRedis);
-
-function deps(compiled: Compiled): DrainDeps {
-  return { redis, keys: engine.keys, scripts: engine.scripts, queue: engine.queue, log: quietLog, compiled: () => compiled, workspace: () => ({}), batch: 100, journalMax: 1_000, streamMax: 10_000 };
-}
+const f = engineFixture();
 
 async function evaluate(compiled: Compiled, messages: object[]): Promise<void> {
-  const items = messages.map((m) => {
-    const p = Message.parse(m);
-    const r = resolveMessage(p, Date.parse(p.timestamp!));
-    return { contact: r.contact!, item: { i: r.input, at: r.at } };
-  });
-  await engine.inbox.push(items, Date.now(), { queueDrains: false });
-  for (const c of new Set(items.map((i) => i.contact))) await drain(deps(compiled), c);
+  for (const c of await f.push(messages)) await drain(f.deps(compiled), c);
 }
 
 /** Reads a contact's journal and state in a fresh Node process (which knows no dictionary). */
@@ -62,7 +35,7 @@ async function readElsewhere(contact: string): Promise<{ journal: unknown; state
     try {
       console.log(JSON.stringify({ journal: await readJournal(r, k, process.argv[3]), state: await readState(r, k, process.argv[3]) }));
     } finally { r.disconnect(); }`;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, await redisUrl(), prefix, contact], { cwd: process.cwd() });
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script, await redisUrl(), f.prefix, contact], { cwd: process.cwd() });
   return JSON.parse(stdout) as { journal: unknown; state: unknown };
 }
 
@@ -81,30 +54,30 @@ describe("deployment dictionaries", () => {
     await evaluate(PINGS, msgs);
     const d = dictionaryOf(PINGS);
     expect(d.strings.toString()).toContain("pings");
-    const { stored, open } = unpackContact((await redis.getBuffer(engine.keys.contact("dz")))!);
+    const { stored, open } = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("dz")))!);
     // State 0x05 and chunk 0x06, each naming the dictionary.
     expect([stored![0], stored!.readUInt32BE(1)]).toEqual([0x05, d.id]);
     expect([open![0], open!.readUInt32BE(3)]).toEqual([0x06, d.id]);
-    expect(await redis.hgetBuffer(engine.keys.dictionaries, String(d.id))).toEqual(d.strings);
-    const journal = await readJournal(redis, engine.keys, "dz");
+    expect(await f.redis.hgetBuffer(f.engine.keys.dictionaries, String(d.id))).toEqual(d.strings);
+    const journal = await readJournal(f.redis, f.engine.keys, "dz");
     expect(journal).toEqual(simulate(PINGS, msgs).records);
-    expect(await readElsewhere("dz")).toEqual(JSON.parse(JSON.stringify({ journal, state: await readState(redis, engine.keys, "dz") })));
+    expect(await readElsewhere("dz")).toEqual(JSON.parse(JSON.stringify({ journal, state: await readState(f.redis, f.engine.keys, "dz") })));
   });
 
   it("saves bytes: a state stored against the deployment's strings is smaller than against the fixed dictionary alone", async () => {
     await evaluate(RENAMED, [0, 1].map((i) => ping("ds", i)));
-    const state = (await readState(redis, engine.keys, "ds"))!;
+    const state = (await readState(f.redis, f.engine.keys, "ds"))!;
     expect(encodeState(state, dictionaryOf(RENAMED)).length).toBeLessThan(encodeState(state).length);
   });
 
   it("reads contacts written under an earlier deployment after a redeploy, and writes new ones under the new", async () => {
     await evaluate(PINGS, [0, 1].map((i) => ping("dr", i)));
     await evaluate(RENAMED, [{ ...ping("dr", 0), timestamp: new Date(ts + 2).toISOString() }, ping("dr", 3)]);
-    const ids = (await redis.hkeys(engine.keys.dictionaries)).map(Number).sort();
+    const ids = (await f.redis.hkeys(f.engine.keys.dictionaries)).map(Number).sort();
     expect(ids).toEqual([dictionaryOf(PINGS).id, dictionaryOf(RENAMED).id].sort());
-    const { stored } = unpackContact((await redis.getBuffer(engine.keys.contact("dr")))!);
+    const { stored } = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("dr")))!);
     expect(stored!.readUInt32BE(1)).toBe(dictionaryOf(RENAMED).id);
-    const journal = await readJournal(redis, engine.keys, "dr");
+    const journal = await readJournal(f.redis, f.engine.keys, "dr");
     expect(journal.map((r) => r.journey)).toEqual(expect.arrayContaining(["pings", "pings-renamed"]));
     expect((await readElsewhere("dr")).journal).toEqual(JSON.parse(JSON.stringify(journal)));
   });
@@ -112,9 +85,9 @@ describe("deployment dictionaries", () => {
   it("names the dictionary when Redis lost it or holds other strings under its id, instead of reading garbage", async () => {
     await evaluate(PINGS, [0, 1].map((i) => ping("dl", i)));
     const id = String(dictionaryOf(PINGS).id);
-    await redis.hset(engine.keys.dictionaries, id, "other strings");
-    await expect(readElsewhere("dl")).rejects.toThrow(`dictionary ${id} in ${engine.keys.dictionaries} does not match its id`);
-    await redis.del(engine.keys.dictionaries);
+    await f.redis.hset(f.engine.keys.dictionaries, id, "other strings");
+    await expect(readElsewhere("dl")).rejects.toThrow(`dictionary ${id} in ${f.engine.keys.dictionaries} does not match its id`);
+    await f.redis.del(f.engine.keys.dictionaries);
     await expect(readElsewhere("dl")).rejects.toThrow(`dictionary ${id} is named by a stored contact but missing`);
   });
 

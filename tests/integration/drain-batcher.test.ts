@@ -1,47 +1,16 @@
 // Drains of concurrent jobs coalesced (DrainBatcher) on a real Redis: fewer drains than jobs,
 // journals equal simulate's, a contact never drained twice at once, one failure kept to its job.
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Redis } from "ioredis";
-import { Message, resolveMessage, type Compiled } from "../../src/core/index.js";
-import { producerConnection, ready } from "../../src/adapters/redis/connection.js";
-import { Engine } from "../../src/adapters/pipeline/engine.js";
+import { describe, expect, it } from "vitest";
+import type { Compiled } from "../../src/core/index.js";
 import { DrainBatcher } from "../../src/adapters/pipeline/drain-batcher.js";
-import type { DrainDeps } from "../../src/adapters/pipeline/drain.js";
 import { Metrics } from "../../src/adapters/metrics.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { compileJourney, PINGS, simulate } from "../helpers.js";
-import { cleanup, quietLog, randomPrefix, redisUrl, stopRedis } from "./redis.js";
+import { engineFixture } from "./engine-fixture.js";
 
-let redis: Redis;
-let prefix: string;
-let engine: Engine;
-
-beforeEach(async () => {
-  redis = producerConnection(await redisUrl());
-  await ready(redis);
-  prefix = randomPrefix();
-  engine = new Engine({ redis, prefix, compiled: PINGS, log: quietLog });
-});
-afterEach(async () => {
-  await engine.close();
-  await cleanup(redis, prefix);
-  redis.disconnect();
-});
-afterAll(stopRedis);
-
-function deps(compiled: Compiled): DrainDeps {
-  return { redis, keys: engine.keys, scripts: engine.scripts, queue: engine.queue, log: quietLog, compiled: () => compiled, workspace: () => ({}), batch: 100, journalMax: 1_000, streamMax: 10_000 };
-}
-
-/** Pushes messages without queueing drains (the test drains them itself). */
-async function push(messages: object[]): Promise<void> {
-  const items = messages.map((m) => {
-    const p = Message.parse(m);
-    const r = resolveMessage(p, Date.parse(p.timestamp!));
-    return { contact: r.contact!, item: { i: r.input, at: r.at } };
-  });
-  await engine.inbox.push(items, Date.now(), { queueDrains: false });
-}
+const f = engineFixture();
+const deps = (c: Compiled) => f.deps(c);
+const push = async (messages: object[]) => void (await f.push(messages));
 
 const ts = Date.now() - 10_000;
 const goPing = (id: string, dt = 0) => [
@@ -60,8 +29,8 @@ describe("coalesced drains", () => {
     // The first job went alone; the 39 that arrived meanwhile went in one drain.
     expect(b.batches).toBe(2);
     const expected = simulate(PINGS, messages).records;
-    for (const id of ["c0", "c1", "c39"]) expect(await readJournal(redis, engine.keys, id), id).toEqual(expected.filter((r) => r.contact === id));
-    expect(await engine.inbox.backlog()).toBe(0);
+    for (const id of ["c0", "c1", "c39"]) expect(await readJournal(f.redis, f.engine.keys, id), id).toEqual(expected.filter((r) => r.contact === id));
+    expect(await f.engine.inbox.backlog()).toBe(0);
   });
 
   it("caps a drain at `max` contacts and runs up to `parallel` at once", async () => {
@@ -80,7 +49,7 @@ describe("coalesced drains", () => {
     const b = new DrainBatcher({ ...deps(PINGS), metrics }, async () => {}, 64, 2);
     const [first, second, other] = await Promise.all([b.drain(["same"]), b.drain(["same"]), b.drain(["else"])]);
     expect([first, second, other]).toEqual([2, 0, 0]);
-    expect(await readJournal(redis, engine.keys, "same")).toEqual(simulate(PINGS, messages).records);
+    expect(await readJournal(f.redis, f.engine.keys, "same")).toEqual(simulate(PINGS, messages).records);
     // Not two evaluations of the same inputs, one of them refused at commit.
     expect((await metrics.conflicts.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
   });
@@ -89,13 +58,13 @@ describe("coalesced drains", () => {
     const messages = [...goPing("ok1"), ...goPing("bad"), ...goPing("ok2")];
     await push(messages);
     // A stored state that does not decode (a tag byte, then garbage).
-    await redis.hset(engine.keys.contact("bad"), "s", Buffer.from([1, 0xff, 0xfe, 0x00]), "v", "1");
+    await f.redis.hset(f.engine.keys.contact("bad"), "s", Buffer.from([1, 0xff, 0xfe, 0x00]), "v", "1");
     const b = new DrainBatcher(deps(PINGS), async () => {}, 64, 1);
     const out = await Promise.allSettled([b.drain(["ok1"]), b.drain(["bad"]), b.drain(["ok2"])]);
     expect(out.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     const expected = simulate(PINGS, messages).records;
-    for (const id of ["ok1", "ok2"]) expect(await readJournal(redis, engine.keys, id)).toEqual(expected.filter((r) => r.contact === id));
-    expect(await redis.llen(engine.keys.inbox("bad"))).toBe(2);
+    for (const id of ["ok1", "ok2"]) expect(await readJournal(f.redis, f.engine.keys, id)).toEqual(expected.filter((r) => r.contact === id));
+    expect(await f.redis.llen(f.engine.keys.inbox("bad"))).toBe(2);
   });
 
   it("fails every job of a drain whose effects could not be queued (they wait in the outbox)", async () => {
@@ -110,7 +79,7 @@ triggers: [ { id: h, on: journey.entered, do: [ { handoff: { to: crm, team: sale
     const out = await Promise.allSettled([b.drain(["e1"]), b.drain(["e2"])]);
     expect(out.map((o) => o.status)).toEqual(["rejected", "rejected"]);
     // Both hand-offs were committed; their webhooks wait in the outbox for the sweep.
-    expect(await redis.zcard(engine.keys.outbox)).toBe(2);
-    expect(await engine.inbox.backlog()).toBe(0);
+    expect(await f.redis.zcard(f.engine.keys.outbox)).toBe(2);
+    expect(await f.engine.inbox.backlog()).toBe(0);
   });
 });
