@@ -23,7 +23,7 @@ export class Metrics {
   /** Inputs evaluated. */
   readonly evaluated = new Counter({ name: "waymark_inputs_evaluated_total", help: "Inputs (events, acks, wake-ups) evaluated", registers: [this.registry] });
   /** Commits refused because something changed since the read (the contact is evaluated again). */
-  readonly conflicts = new Counter({ name: "waymark_commit_conflicts_total", help: "Commits refused by a concurrent change, by what changed (version, cursor, journal); re-evaluated", labelNames: ["on"], registers: [this.registry] });
+  readonly conflicts = new Counter({ name: "waymark_commit_conflicts_total", help: "Commits refused by a concurrent change, by what changed (version: the contact record, which holds the journal's open chunk; cursor); re-evaluated", labelNames: ["on"], registers: [this.registry] });
   /** How late wake-ups were picked up (they are evaluated at their instant regardless). */
   readonly lateness = new Histogram({
     name: "waymark_timer_lateness_seconds", help: "Delay between a wake-up's instant and its pick-up", registers: [this.registry],
