@@ -59,8 +59,20 @@ export function isFlow(field: string): boolean {
 export const HOUR_KEPT_S = 8 * 86_400;
 export const DAY_KEPT_S = 400 * 86_400;
 
-/** The hour bucket (`YYYY-MM-DDTHH`, UTC) of an instant. */
-export const hourOf = (at: number) => new Date(at).toISOString().slice(0, 13);
+const HOUR_MS = 3_600_000;
+const hourNames = new Map<number, string>();
+
+/** The hour bucket (`YYYY-MM-DDTHH`, UTC) of an instant (names remembered: every commit asks, mostly for the same few hours). */
+export function hourOf(at: number): string {
+  const h = Math.floor(at / HOUR_MS);
+  let name = hourNames.get(h);
+  if (name === undefined) {
+    name = new Date(h * HOUR_MS).toISOString().slice(0, 13);
+    if (hourNames.size >= 10_000) hourNames.clear();
+    hourNames.set(h, name);
+  }
+  return name;
+}
 
 /**
  * The counter increments for `records`, given where the contact stood before them (to
