@@ -4,6 +4,7 @@
  * not confirmed yet sits in it as a `~<effect id>` placeholder line at its evaluation
  * position; the action worker replaces it with the outcome record (sent, suppressed, failed).
  */
+import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
 import type { JournalRecord } from "../../core/index.js";
 import { CHUNK_RECORDS, chunkDictionary, encodeChunk, entryLines, isChunk, isPlaceholder, parseJournal } from "./codec.js";
@@ -85,6 +86,18 @@ export type Outcome = "sent" | "suppressed" | "failed";
 /** How long an effect's outcome is remembered (de-duplicates redeliveries). */
 export const OUTCOME_TTL_SECONDS = 30 * 86_400;
 
+const OUTCOME_SHA = createHash("sha1").update(OUTCOME).digest("hex");
+
+/** Runs OUTCOME by its hash (its text, a few KB, only when this Redis does not have it yet). */
+async function outcomeScript(redis: Redis, args: [number, ...(string | Buffer)[]]): Promise<unknown> {
+  try {
+    return await redis.evalsha(OUTCOME_SHA, ...args);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith("NOSCRIPT")) return redis.eval(OUTCOME, ...args);
+    throw err;
+  }
+}
+
 /** Attempts at writing an outcome while commits keep changing the contact's record. */
 const OUTCOME_ATTEMPTS = 50;
 
@@ -99,10 +112,10 @@ export async function recordOutcome(
   const per = Math.min(CHUNK_RECORDS, o.journalMax);
   for (let attempt = 1; ; attempt++) {
     const w = placeOutcome(await readRaw(redis, keys, r.contact), `~${o.effect}`, json, per);
-    const n = await redis.eval(OUTCOME, 7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
+    const n = await outcomeScript(redis, [7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
       keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
       w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
-      json, w.expected, String(w.openLines), String(w.sealedLines), stat, ...w.entries);
+      json, w.expected, String(w.openLines), String(w.sealedLines), stat, ...w.entries]);
     if (n !== -1) return n === 1;
     if (attempt >= OUTCOME_ATTEMPTS) throw new Error(`journal: the outcome of ${o.effect} kept meeting concurrent changes`);
   }

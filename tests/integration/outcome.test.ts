@@ -1,0 +1,67 @@
+// Effect outcomes written into journals (recordOutcome, src/adapters/redis/journal.ts) on a
+// real Redis: in the placeholder's place in the record's open chunk (moving the version), in
+// the sealed chunk holding it, or after the newest records when it is gone; once per effect.
+import { describe, expect, it } from "vitest";
+import { newContact, type JournalRecord } from "../../src/core/index.js";
+import { encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
+import { RECORD_TAG, unpackContact } from "../../src/adapters/redis/contact-record.js";
+import { readJournal, recordOutcome } from "../../src/adapters/redis/journal.js";
+import { engineFixture } from "./engine-fixture.js";
+
+const f = engineFixture();
+const T = Date.parse("2026-03-02T09:00:00.000Z");
+const rec = (i: number, contact = "oc"): JournalRecord => ({ at: new Date(T + i).toISOString(), contact, journey: "j", type: "trigger.fired", trigger: `t${i}` });
+const line = (r: JournalRecord) => JSON.stringify(r);
+const sent = (effect: string, contact = "oc"): JournalRecord => ({ at: new Date(T + 5).toISOString(), contact, journey: "j", type: "email.sent", template: "hi", effect });
+
+/** Writes a contact record as a commit would: version, journal list count, state, open chunk. */
+async function writeRecord(contact: string, version: number, listRecords: number, open: Buffer): Promise<void> {
+  const state = encodeState(newContact(contact, T));
+  const head = Buffer.alloc(13);
+  head[0] = RECORD_TAG;
+  head.writeUInt32BE(version, 1);
+  head.writeUInt32BE(listRecords, 5);
+  head.writeUInt32BE(state.length, 9);
+  await f.redis.set(f.engine.keys.contact(contact), Buffer.concat([head, state, open]));
+}
+
+const outcome = (effect: string, record: JournalRecord, journalMax = 1_000) =>
+  recordOutcome(f.redis, f.engine.keys, { effect, record, outcome: "sent", journalMax, streamMax: 1_000 });
+
+describe("effect outcomes in the journal", () => {
+  it("take their placeholder's place in the open chunk, once, and move the record's version", async () => {
+    await writeRecord("oc", 7, 0, encodeChunk([line(rec(1)), "~fx_a", line(rec(2))]));
+    // Its script by hash, and by text when Redis does not hold it (after a restart).
+    await f.redis.script("FLUSH");
+    expect(await outcome("fx_a", sent("fx_a"))).toBe(true);
+    expect(await outcome("fx_a", sent("fx_a"))).toBe(false);
+    expect(await readJournal(f.redis, f.engine.keys, "oc")).toEqual([rec(1), sent("fx_a"), rec(2)]);
+    const c = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oc")))!);
+    expect(c.version).toBe("8");
+    expect(entryLines(c.open!)).toHaveLength(3);
+    expect(await f.redis.llen(f.engine.keys.journal("oc"))).toBe(0);
+    expect(await f.redis.xlen(f.engine.keys.stream)).toBe(1);
+  });
+
+  it("take their placeholder's place in the sealed chunk holding it, or in an entry of its own", async () => {
+    await writeRecord("oc", 3, 3, encodeChunk([line(rec(9))]));
+    await f.redis.rpush(f.engine.keys.journal("oc"), encodeChunk([line(rec(1)), "~fx_b"]), Buffer.from("~fx_c"));
+    expect(await outcome("fx_b", sent("fx_b"))).toBe(true);
+    expect(await outcome("fx_c", sent("fx_c"))).toBe(true);
+    expect(await readJournal(f.redis, f.engine.keys, "oc")).toEqual([rec(1), sent("fx_b"), sent("fx_c"), rec(9)]);
+    expect(unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oc")))!).version).toBe("3");
+  });
+
+  it("go after the newest records when the placeholder is gone, sealing a full open chunk, within the journal's bound", async () => {
+    await writeRecord("oc", 1, 2, encodeChunk([line(rec(3)), line(rec(4))]));
+    await f.redis.rpush(f.engine.keys.journal("oc"), encodeChunk([line(rec(1)), line(rec(2))]));
+    expect(await outcome("fx_d", sent("fx_d"), 2)).toBe(true);
+    // The open chunk (2 records, the bound) is sealed; the list's oldest chunk goes: 3 records stay.
+    expect(await readJournal(f.redis, f.engine.keys, "oc")).toEqual([rec(3), rec(4), sent("fx_d")]);
+    const head = (await f.redis.getBuffer(f.engine.keys.contact("oc")))!;
+    expect(head.readUInt32BE(5)).toBe(2);
+    // No contact record (merged away): appended to the journal list.
+    expect(await outcome("fx_e", sent("fx_e", "gone"))).toBe(true);
+    expect(await readJournal(f.redis, f.engine.keys, "gone")).toEqual([sent("fx_e", "gone")]);
+  });
+});
