@@ -91,6 +91,13 @@ describe("deployment dictionaries", () => {
     await expect(readElsewhere("dl")).rejects.toThrow(`dictionary ${id} is named by a stored contact but missing`);
   });
 
+  it("writes nothing with a dictionary when Redis holds other strings under its id", async () => {
+    await f.redis.hset(f.engine.keys.dictionaries, String(dictionaryOf(PINGS).id), "other strings");
+    await expect(evaluate(PINGS, [ping("dx", 0)])).rejects.toThrow("holds other strings under this id");
+    expect(await f.redis.exists(f.engine.keys.contact("dx"))).toBe(0);
+    expect(await f.redis.llen(f.engine.keys.inbox("dx"))).toBe(1);
+  });
+
   it("derives the same strings from the same deployment, and registers a dictionary once", () => {
     expect(deploymentStrings(compileJourney(`
 id: pings

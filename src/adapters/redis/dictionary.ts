@@ -50,7 +50,10 @@ export function dictionaryOf(compiled: Compiled): Dictionary {
 export async function storeDictionary(redis: Redis, keys: Keys, d: Dictionary): Promise<void> {
   const mark = `${keys.dictionaries}|${d.id}`;
   if (stored.has(mark)) return;
-  await redis.hsetnx(keys.dictionaries, String(d.id), d.strings);
+  if ((await redis.hsetnx(keys.dictionaries, String(d.id), d.strings)) === 0) {
+    const there = await redis.hgetBuffer(keys.dictionaries, String(d.id));
+    if (!there?.equals(d.strings)) throw new Error(`dictionary ${d.id}: ${keys.dictionaries} holds other strings under this id`);
+  }
   stored.add(mark);
 }
 

@@ -39,7 +39,8 @@ export async function readJournal(redis: Redis, keys: Keys, contact: string, lim
  * sealed lines, stat field ('' for none), then by mode:
  * - `open`: the record's new open chunk, then chunks to seal (append to the list);
  * - `list`: the entry as read, the entry that replaces it;
- * - `push`: a one-record chunk to append to the list (no record with an open chunk).
+ * - `push`: a one-record chunk to append to the list (no record with an open chunk; -1 when
+ *   one has appeared since the read).
  * Writes an effect's outcome once: a later outcome is written only over a failure (a dead
  * letter replayed). Returns 1 when written, 0 when this outcome was recorded already, -1
  * when the record or the entry changed since read (the caller reads again).
@@ -54,6 +55,8 @@ if mode == 'open' then
   if v ~= ARGV[9] or t ~= 'string' or string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) ~= ${RECORD_TAG} then return -1 end
 elseif mode == 'list' then
   if redis.call('LINDEX', KEYS[1], ARGV[9]) ~= ARGV[13] then return -1 end
+elseif redis.call('TYPE', KEYS[7]).ok == 'string' and string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) == ${RECORD_TAG} then
+  return -1 -- read as an earlier form (or none), committed as the current one since: its open chunk comes last
 end
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
 if mode == 'open' then
