@@ -54,11 +54,6 @@ export class DrainBatcher {
     });
   }
 
-  /** Jobs waiting for a coalesced drain. */
-  get pending(): number {
-    return this.waiting.length;
-  }
-
   /** Coalesced drains run so far. */
   get batches(): number {
     return this.runs;

@@ -13,11 +13,8 @@ import { committed, conclude, conflict, drain, prepare, readContacts, type Drain
 /** The longest a job's evaluations hold the event loop before letting other work in (ms). */
 const YIELD_MS = 2;
 
-/**
- * What a drain of many contacts did: inputs evaluated (in all, and by contact), and each
- * failed contact's error (the others went on).
- */
-export type ManyResult = { done: number; by: Map<string, number>; errors: Map<string, unknown> };
+/** What a drain of many contacts did: inputs evaluated by contact, and each failed contact's error (the others went on). */
+export type ManyResult = { by: Map<string, number>; errors: Map<string, unknown> };
 
 /**
  * Drains `contacts` (distinct), their committed effects added to `queued`. One contact's
@@ -25,7 +22,6 @@ export type ManyResult = { done: number; by: Map<string, number>; errors: Map<st
  * `wakeBy` gives contacts woken by a wake job that job's instant (see `drain`).
  */
 export async function drainMany(d: DrainDeps, contacts: string[], queued: string[], wakeBy?: ReadonlyMap<string, number>): Promise<ManyResult> {
-  let done = 0;
   const by = new Map<string, number>();
   const errors = new Map<string, unknown>();
   const fail = (contact: string, err: unknown) => {
@@ -33,7 +29,6 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
     d.log.warn({ contact, err }, "drain failed; the job will be retried");
   };
   const add = (contact: string, n: number) => {
-    done += n;
     if (n > 0) by.set(contact, (by.get(contact) ?? 0) + n);
   };
   const later = new Set<string>();
@@ -89,5 +84,5 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       fail(contact, err);
     }
   }
-  return { done, by, errors };
+  return { by, errors };
 }

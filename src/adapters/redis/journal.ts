@@ -49,13 +49,13 @@ const OUTCOME = `${LUA_ENTRY_COUNT}${LUA_TRIM_JOURNAL}
 local prev = redis.call('GET', KEYS[4])
 if prev and (prev ~= 'failed' or ARGV[2] == 'failed') then return 0 end
 local mode = ARGV[1]
-local _, v, jn, t
+local _, v, jn, t = contact_meta(KEYS[7])
+local current = t == 'string' and string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) == ${RECORD_TAG}
 if mode == 'open' then
-  _, v, jn, t = contact_meta(KEYS[7])
-  if v ~= ARGV[9] or t ~= 'string' or string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) ~= ${RECORD_TAG} then return -1 end
+  if v ~= ARGV[9] or not current then return -1 end
 elseif mode == 'list' then
   if redis.call('LINDEX', KEYS[1], ARGV[9]) ~= ARGV[13] then return -1 end
-elseif redis.call('TYPE', KEYS[7]).ok == 'string' and string.byte(redis.call('GETRANGE', KEYS[7], 0, 0)) == ${RECORD_TAG} then
+elseif current then
   return -1 -- read as an earlier form (or none), committed as the current one since: its open chunk comes last
 end
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
