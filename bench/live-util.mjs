@@ -186,3 +186,17 @@ export async function readStream(redis, prefix, onRecord, done, deadline) {
   }
   return n;
 }
+
+/** Redis's per-command counters (INFO commandstats): `{ cmd: { calls, usec } }`. */
+export async function redisCommandStats(redis) {
+  const out = {};
+  for (const m of (await redis.info("commandstats")).matchAll(/cmdstat_([^:]+):calls=(\d+),usec=(\d+)/g)) out[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+  return out;
+}
+
+/** Per-event command counts between two `redisCommandStats` snapshots, most-called first. */
+export function commandsPerEvent(before, after, events) {
+  const rows = Object.entries(after).map(([cmd, a]) => [cmd, (a.calls - (before[cmd]?.calls ?? 0)) / events, (a.usec - (before[cmd]?.usec ?? 0)) / events]);
+  const total = rows.reduce((t, r) => t + r[1], 0);
+  return { total, byCommand: Object.fromEntries(rows.filter((r) => r[1] > 0.005).sort((x, y) => y[1] - x[1]).map(([c, n, us]) => [c, { calls: +n.toFixed(3), usec: +us.toFixed(1) }])) };
+}

@@ -27,7 +27,7 @@ import { entryCount } from "../dist/adapters/redis/codec.js";
 import { unpackContact } from "../dist/adapters/redis/contact-record.js";
 import { compile, Message, resolveMessage } from "../dist/core/index.js";
 import { generate } from "./generate.mjs";
-import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStream, redisCpuSeconds, sleep, startEngine, summary, waitDrained, postBatches } from "./live-util.mjs";
+import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStream, redisCpuSeconds, sleep, startEngine, summary, waitDrained, postBatches, redisCommandStats, commandsPerEvent } from "./live-util.mjs";
 
 const { values: o } = parseArgs({ options: {
   contacts: { type: "string" }, workers: { type: "string" }, rate: { type: "string" }, duration: { type: "string" },
@@ -91,16 +91,17 @@ await part("1", "end-to-end throughput vs raw BullMQ", async (prefix) => {
     const warm = generate({ journeys: exampleJourneys, contacts: 300, perContact: 10, seed: 8 }).map((m, i) => ({ ...m, userId: `w${m.userId}`, messageId: `w-${i}` }));
     await postBatches(eng.base, warm, { size: 500, inflight: 4, deadline });
     await waitDrained(redis, prefix, deadline);
-    const t0 = Date.now(), cpu0 = cpuSeconds(eng.pids), rcpu0 = await redisCpuSeconds(redis);
+    const t0 = Date.now(), cpu0 = cpuSeconds(eng.pids), rcpu0 = await redisCpuSeconds(redis), cmd0 = await redisCommandStats(redis);
     await postBatches(eng.base, messages, { size: 500, inflight: 4, deadline });
     const sent = Date.now();
     const done = await waitDrained(redis, prefix, deadline);
     const secs = (done - t0) / 1000;
     const cpu = cpuSeconds(eng.pids) - cpu0, rcpu = (await redisCpuSeconds(redis)) - rcpu0;
+    const commands = commandsPerEvent(cmd0, await redisCommandStats(redis), messages.length);
     engine = { events: messages.length, seconds: secs, eventsPerSec: messages.length / secs, ingestSeconds: (sent - t0) / 1000, journalRecords: Number(await redis.xlen(`{${prefix}}:stream`)),
-      engineCpuUsPerEvent: (cpu * 1e6) / messages.length, redisCpuUsPerEvent: (rcpu * 1e6) / messages.length };
+      engineCpuUsPerEvent: (cpu * 1e6) / messages.length, redisCpuUsPerEvent: (rcpu * 1e6) / messages.length, redisCommandsPerEvent: commands };
   } finally { await eng.stop(); }
-  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us, Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included)`);
+  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us, Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included); Redis commands per event ${fmt(engine.redisCommandsPerEvent.total, 2)}`);
 
   // The yardstick: the same number of no-op jobs through BullMQ, same total concurrency.
   const concurrency = CONCURRENCY * (1 + opt.workers);

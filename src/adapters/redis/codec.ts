@@ -15,7 +15,7 @@
  * The dictionaries are part of the format: changing one needs a new tag byte.
  */
 import { createHash } from "node:crypto";
-import { deflateRawSync, inflateRawSync } from "node:zlib";
+import { deflateRaw, inflateRaw } from "./zlib-reuse.js";
 import type { ContactState, JournalRecord } from "../../core/index.js";
 
 const STATE_TAG = 0x01;
@@ -124,15 +124,15 @@ function tagged(tag: number, head: number, z: Buffer, fill: (out: Buffer) => voi
 /** The stored form of a contact's state, compressed against `dict` (else the fixed dictionary alone). */
 export function encodeState(s: ContactState, dict?: Dictionary): Buffer {
   const json = JSON.stringify(s);
-  if (!dict) return tagged(STATE_TAG, 0, deflateRawSync(json, STATE_Z), () => {});
-  return tagged(STATE_TAG_D, 4, deflateRawSync(json, { ...STATE_DZ, dictionary: dict.state }), (o) => o.writeUInt32BE(dict.id, 1));
+  if (!dict) return tagged(STATE_TAG, 0, deflateRaw(json, STATE_Z), () => {});
+  return tagged(STATE_TAG_D, 4, deflateRaw(json, { ...STATE_DZ, dictionary: dict.state }), (o) => o.writeUInt32BE(dict.id, 1));
 }
 
 /** Reads a stored state (any form). The feature map becomes a dictionary object (its keys vary by contact). */
 export function decodeState(stored: Buffer | string): ContactState {
   const json = typeof stored === "string" ? stored
-    : stored[0] === STATE_TAG ? inflateRawSync(stored.subarray(1), STATE_Z).toString("utf8")
-    : stored[0] === STATE_TAG_D ? inflateRawSync(stored.subarray(5), { ...STATE_DZ, dictionary: known(stored.readUInt32BE(1)).state }).toString("utf8")
+    : stored[0] === STATE_TAG ? inflateRaw(stored.subarray(1), STATE_Z).toString("utf8")
+    : stored[0] === STATE_TAG_D ? inflateRaw(stored.subarray(5), { ...STATE_DZ, dictionary: known(stored.readUInt32BE(1)).state }).toString("utf8")
     : stored.toString("utf8");
   const s = JSON.parse(json) as ContactState;
   s.f = Object.assign(Object.create(null) as ContactState["f"], s.f);
@@ -142,8 +142,8 @@ export function decodeState(stored: Buffer | string): ContactState {
 /** A journal chunk of lines (at most 65,535), compressed against `dict` (else the fixed dictionary alone). */
 export function encodeChunk(lines: string[], dict?: Dictionary): Buffer {
   const text = lines.join("\n");
-  if (!dict) return tagged(CHUNK_TAG, 2, deflateRawSync(text, JOURNAL_Z), (o) => o.writeUInt16BE(lines.length, 1));
-  return tagged(CHUNK_TAG_D, 6, deflateRawSync(text, { ...JOURNAL_DZ, dictionary: dict.journal }), (o) => {
+  if (!dict) return tagged(CHUNK_TAG, 2, deflateRaw(text, JOURNAL_Z), (o) => o.writeUInt16BE(lines.length, 1));
+  return tagged(CHUNK_TAG_D, 6, deflateRaw(text, { ...JOURNAL_DZ, dictionary: dict.journal }), (o) => {
     o.writeUInt16BE(lines.length, 1);
     o.writeUInt32BE(dict.id, 3);
   });
@@ -170,8 +170,8 @@ export function entryCount(entry: Buffer): number {
  */
 export function entryLines(entry: Buffer | string): string[] {
   if (typeof entry === "string") return [entry];
-  if (entry[0] === CHUNK_TAG) return inflateRawSync(entry.subarray(3), JOURNAL_Z).toString("utf8").split("\n");
-  if (entry[0] === CHUNK_TAG_D) return inflateRawSync(entry.subarray(7), { ...JOURNAL_DZ, dictionary: known(entry.readUInt32BE(3)).journal }).toString("utf8").split("\n");
+  if (entry[0] === CHUNK_TAG) return inflateRaw(entry.subarray(3), JOURNAL_Z).toString("utf8").split("\n");
+  if (entry[0] === CHUNK_TAG_D) return inflateRaw(entry.subarray(7), { ...JOURNAL_DZ, dictionary: known(entry.readUInt32BE(3)).journal }).toString("utf8").split("\n");
   return [entry.toString()];
 }
 
