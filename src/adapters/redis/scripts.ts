@@ -17,6 +17,7 @@ import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
 const ENQUEUE = `
 local out = {}
 local n = (#ARGV - 3) / 3
+local pushed = 0
 for i = 1, n do
   local alias = KEYS[2 + (i - 1) * 3 + 1]
   local inbox = KEYS[2 + (i - 1) * 3 + 2]
@@ -34,11 +35,12 @@ for i = 1, n do
     out[2 * i - 1] = -1
   else
     local len = redis.call('RPUSH', inbox, item)
-    redis.call('INCR', KEYS[1])
+    pushed = pushed + 1
     if len == 1 then redis.call('ZADD', KEYS[2], ARGV[2], contact) end
     out[2 * i - 1] = len
   end
 end
+if pushed > 0 then redis.call('INCRBY', KEYS[1], pushed) end
 return out
 `;
 
