@@ -149,6 +149,25 @@ describe("email", () => {
     expect(ofType(j, "email.failed")).toHaveLength(0);
   });
 
+  it("an accepted email whose outcome cannot be recorded is marked accepted and never sent again", async () => {
+    a = await actionServer();
+    const redis = a.s.redis, keys = a.s.engine.keys;
+    let effect = "";
+    // While the SMTP server holds the message, the effect's outcome key becomes unreadable
+    // (a hash where a string belongs): every outcome attempt fails before it writes anything.
+    a.smtp.beforeAccept = async (mail) => {
+      effect = /^<(.+)@tests\.example>$/.exec(mail.messageId ?? "")?.[1] ?? "";
+      await redis.hset(keys.effect(effect), "broken", "1");
+    };
+    await a.send(identify("u7", { email: "u7@example.com" }), track("u7", "Signed Up"));
+    await until(async () => ((await a!.s.engine.outbox.email.getJob(effect))?.data as { accepted?: number } | undefined)?.accepted !== undefined, 15_000);
+    await redis.del(keys.effect(effect));
+    const j = await journalUntil(a.s, "u7", (x) => ofType(x, "email.sent").length === 1);
+    expect(ofType(j, "email.sent")[0]).toMatchObject({ effect, template: "welcome" });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(a.smtp.to("u7@example.com")).toHaveLength(1);
+  });
+
   it("a permanent 5xx records email.failed without retrying, and leaves a dead letter", async () => {
     a = await actionServer();
     a.smtp.reject = (rcpt) => (rcpt === "u5@example.com" ? 550 : null);

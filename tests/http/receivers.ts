@@ -23,6 +23,8 @@ export class SmtpSink {
   /** Recipients refused so far (every attempt). */
   readonly refused: { rcpt: string; code: number }[] = [];
   reject: (rcpt: string) => number | null = () => null;
+  /** Runs before a message is accepted (the client waits for it). */
+  beforeAccept: (mail: ParsedMail) => Promise<void> = async () => {};
   private server: SMTPServer;
   port = 0;
 
@@ -42,10 +44,11 @@ export class SmtpSink {
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.on("end", () => {
           const raw = Buffer.concat(chunks).toString("utf8");
-          simpleParser(raw).then((mail) => {
+          simpleParser(raw).then(async (mail) => {
+            await this.beforeAccept(mail);
             this.received.push({ mail, raw, rcpt: session.envelope.rcptTo.map((r) => r.address) });
             cb();
-          }, cb);
+          }).catch(cb);
         });
       },
     });

@@ -90,13 +90,17 @@ export class ActionWorkers {
     }
   }
 
-  /** Records an outcome, trying a few times (a Redis blip must not make an accepted email go out again). */
-  private async outcome(effect: string, record: JournalRecord, outcome: Outcome): Promise<void> {
+  /**
+   * Records an outcome, trying a few times (a Redis blip must not make an accepted email go
+   * out again); `onFirstFailure` runs once if the first attempt fails.
+   */
+  private async outcome(effect: string, record: JournalRecord, outcome: Outcome, onFirstFailure?: () => Promise<void>): Promise<void> {
     for (let i = 0; ; i++) {
       try {
         await recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax });
         return;
       } catch (err) {
+        if (i === 0) await onFirstFailure?.();
         if (i >= 4) throw err;
         await new Promise((r) => setTimeout(r, 100 * 2 ** i));
       }
@@ -157,12 +161,14 @@ export class ActionWorkers {
       const reason = c.permanent ? "rejected" : "retries-exhausted";
       return this.giveUp(job, reason, c.message, { ...base, type: "email.failed", reason, ...(c.code ? { code: c.code } : {}) }, e.contact);
     }
-    await job.updateData({ ...e, accepted: Date.now() }).catch((err: unknown) => log.warn({ err, effect: e.id }, "could not mark an accepted email"));
-    return this.sent(e, base);
+    // Accepted: the outcome is the first write. Only if it fails is the job marked accepted
+    // (before the outcome's next attempts), so that no later attempt sends the email again.
+    const markAccepted = () => job.updateData({ ...e, accepted: Date.now() }).catch((err: unknown) => log.warn({ err, effect: e.id }, "could not mark an accepted email"));
+    return this.sent(e, base, markAccepted);
   }
 
-  private async sent(e: EmailEntry, base: { at: string; contact: string; journey: string; template: string; effect: string }): Promise<string> {
-    await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent");
+  private async sent(e: EmailEntry, base: { at: string; contact: string; journey: string; template: string; effect: string }, onFirstFailure?: () => Promise<void>): Promise<string> {
+    await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent", onFirstFailure);
     this.o.metrics?.emails.inc({ outcome: "sent" });
     this.o.log.debug({ effect: e.id, to: e.to }, "email sent");
     return "sent";
