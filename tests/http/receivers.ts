@@ -47,8 +47,7 @@ export class SmtpSink {
           simpleParser(raw).then(async (mail) => {
             await this.beforeAccept(mail);
             this.received.push({ mail, raw, rcpt: session.envelope.rcptTo.map((r) => r.address) });
-            cb();
-          }).catch(cb);
+          }).then(() => cb(), cb);
         });
       },
     });
