@@ -43,6 +43,8 @@ const opt = {
   window: pick(o.window, 12, 60), warmup: pick(o.warmup, 3, 5), repeat: Math.max(1, pick(o.repeat, 3, 3)),
 };
 const only = new Set(o.only.split(",").map((s) => s.trim()));
+if (!["start", "api"].includes(o.front)) throw new Error(`bench/live: --front is start or api, got ${o.front}`);
+if (o.front === "api" && opt.workers < 1) throw new Error("bench/live: --front api needs --workers 1 or more (the API process evaluates nothing)");
 const CONCURRENCY = Number(process.env.WAYMARK_WORKER_CONCURRENCY ?? 64);
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 if (!/^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(\/\d+)?$/.test(redisUrl)) throw new Error(`bench/live: loopback Redis only, got ${redisUrl}`);
