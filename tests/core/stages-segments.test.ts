@@ -171,6 +171,64 @@ segments:
   });
 });
 
+describe("segments that see the stage", () => {
+  it("a segment on the stage follows a stage move in the same instant", () => {
+    const c = compileJourney(`
+id: sg
+entry: { event: Start }
+stages: [ { id: a }, { id: b, when: { performed: { event: GoB } } } ]
+segments: { in-b: { when: { stage: b } } }
+`);
+    const { records } = simulate(c, [track("u", "Start", 0), track("u", "GoB", 600), track("u", "X", 18_000)]);
+    expect(only(records, "stage.entered", "segment.entered", "segment.exited")).toEqual([
+      { at: iso(0), type: "stage.entered", stage: "a", from: null },
+      { at: iso(600), type: "stage.entered", stage: "b", from: "a" },
+      { at: iso(600), type: "segment.entered", segment: "in-b" },
+    ]);
+  });
+
+  it("an inStage segment is left the instant the stage moves (its stay starts again)", () => {
+    const c = compileJourney(`
+id: du
+entry: { event: Start }
+stages:
+  - id: a
+  - id: quiet
+    when: { segment: old }
+segments:
+  old: { when: { inStage: { for: 90m } } }
+`);
+    const { records } = simulate(c, [track("u", "Start", 0)], iso(4 * 3600));
+    expect(only(records, "stage.entered", "segment.entered", "segment.exited")).toEqual([
+      { at: iso(0), type: "stage.entered", stage: "a", from: null },
+      { at: iso(5400), type: "segment.entered", segment: "old" },
+      { at: iso(5400), type: "stage.entered", stage: "quiet", from: "a" },
+      { at: iso(5400), type: "segment.exited", segment: "old" },
+      { at: iso(10_800), type: "segment.entered", segment: "old" },
+    ]);
+  });
+});
+
+describe("a segment entry whose exit rule fires as the segment ends", () => {
+  it("re-opens the journey when the contact enters the segment again", () => {
+    const c = compileJourney(`
+id: sx
+entry: { segment: active }
+reentry: always
+exit: [ { not: { segment: active } } ]
+stages: [ { id: a } ]
+segments: { active: { when: { performed: { event: Ping, within: 1h } } } }
+`);
+    const { records } = simulate(c, [track("u", "Ping", 0), track("u", "Ping", 3 * 3600)], iso(5 * 3600));
+    expect(only(records, "journey.entered", "journey.exited")).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(3600), type: "journey.exited", reason: "exit" },
+      { at: iso(3 * 3600), type: "journey.entered" },
+      { at: iso(4 * 3600), type: "journey.exited", reason: "exit" },
+    ]);
+  });
+});
+
 describe("a segment as entry is evaluated for every contact", () => {
   const c = compileJourney(`
 id: j

@@ -191,6 +191,30 @@ describe("if, split", () => {
   });
 });
 
+describe("a condition wait and the passes of one instant", () => {
+  it("resumes when a set step before it makes the condition true in the same instant", () => {
+    const c = compileJourney(`
+id: wr
+entry: { event: Start }
+stages: [ { id: a }, { id: b, when: { trait: { plan: pro } } } ]
+triggers:
+  - id: t
+    on: journey.entered
+    do:
+      - set: { plan: pro }
+      - wait: { until: { stage: b }, timeout: 1h, onTimeout: [ { set: { timedOut: true } } ] }
+      - set: { resumed: true }
+`);
+    const { records } = simulate(c, [track("u", "Start", 0)], iso(7200));
+    expect(only(records, "stage.entered", "trait.set")).toEqual([
+      { at: iso(0), type: "stage.entered", stage: "a", from: null },
+      { at: iso(0), type: "trait.set", traits: { plan: "pro" } },
+      { at: iso(0), type: "stage.entered", stage: "b", from: "a" },
+      { at: iso(0), type: "trait.set", traits: { resumed: true } },
+    ]);
+  });
+});
+
 describe("set, exit", () => {
   it("set writes traits (dot-paths nest) and conditions see them in the same instant", () => {
     const c = playbook(`[ { set: { plan: pro, "billing.cycle": yearly } }, { set: { after: 1 } } ]`, `

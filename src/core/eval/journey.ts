@@ -57,20 +57,7 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
 
   // Segments (in dependency order), then the stage.
   const cc = condCtx(ctx, j, run);
-  const now: string[] = [];
-  for (const seg of j.segments) {
-    const member = segmentMember(cc, seg.id);
-    const was = run.sg.includes(seg.id);
-    if (member) now.push(seg.id);
-    if (member && !was) {
-      record(ctx, j.id, "segment.entered", { segment: seg.id });
-      signals.push({ type: "segment.entered", ref: seg.id });
-    } else if (!member && was) {
-      record(ctx, j.id, "segment.exited", { segment: seg.id });
-      signals.push({ type: "segment.exited", ref: seg.id });
-    }
-  }
-  run.sg = now;
+  segmentPass(ctx, j, run, cc, signals);
   let target = -1;
   for (let i = j.stages.length - 1; i >= 0; i--) {
     const when = j.stages[i]!.when;
@@ -82,6 +69,8 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     run.sAt = ctx.t;
     run.stl = [];
     signals.push({ type: "stage.entered", ref: j.stages[target]!.id });
+    // Segments on the stage (`stage`, `inStage`) follow the move in the same instant.
+    if (j.segments.length > 0) segmentPass(ctx, j, run, condCtx(ctx, j, run), signals);
   }
   for (const trig of j.triggers) {
     const on = trig.on;
@@ -96,6 +85,24 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
   for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block);
   if (!run.ho) fire(ctx, j, run, signals, ev);
   run.wk = run.on ? runWake(ctx, j, run) : null;
+}
+
+/** Recomputes the run's segments, recording (and signalling) every entry and exit. */
+function segmentPass(ctx: Ctx, j: CJourney, run: Run, cc: ReturnType<typeof condCtx>, signals: Sig[]): void {
+  const now: string[] = [];
+  for (const seg of j.segments) {
+    const member = segmentMember(cc, seg.id);
+    const was = run.sg.includes(seg.id);
+    if (member) now.push(seg.id);
+    if (member && !was) {
+      record(ctx, j.id, "segment.entered", { segment: seg.id });
+      signals.push({ type: "segment.entered", ref: seg.id });
+    } else if (!member && was) {
+      record(ctx, j.id, "segment.exited", { segment: seg.id });
+      signals.push({ type: "segment.exited", ref: seg.id });
+    }
+  }
+  run.sg = now;
 }
 
 function fire(ctx: Ctx, j: CJourney, run: Run, signals: Sig[], ev: EventInput | null): void {

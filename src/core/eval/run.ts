@@ -2,6 +2,7 @@
  * Starting and ending a contact's run of a journey.
  */
 import type { CJourney } from "../compile/compiler.js";
+import { segmentMember } from "../compile/conditions.js";
 import type { EventInput } from "../model/io.js";
 import type { Run } from "../model/state.js";
 import { condCtx, record, type Ctx } from "./context.js";
@@ -46,8 +47,11 @@ export function exitRun(ctx: Ctx, j: CJourney, run: Run, reason: "exit" | "goal"
   if ("segment" in j.entry) {
     // Keep watching the entry segment: leaving it by time alone must be seen, so that
     // entering it again can re-open the journey.
-    const next = j.segById.get(j.entry.segment)!.next(condCtx(ctx, j, null));
-    ctx.s.es[j.id] = [run.sg.includes(j.entry.segment) ? 1 : 0, Number.isFinite(next) ? next : 0];
+    // Membership as of this instant (an exit rule may fire as the segment ends, before the
+    // run's own segments are recomputed), as the entry check sees it: for every contact.
+    const cc = condCtx(ctx, j, null);
+    const next = j.segById.get(j.entry.segment)!.next(cc);
+    ctx.s.es[j.id] = [segmentMember(cc, j.entry.segment) ? 1 : 0, Number.isFinite(next) ? next : 0];
   }
   run.on = 0;
   run.end = ctx.t;

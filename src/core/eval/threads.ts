@@ -107,9 +107,14 @@ export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
 export function resumeThreads(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null): void {
   for (const th of [...run.th]) {
     if (!run.on) return;
-    if (ctx.fresh.has(th) || !run.th.includes(th)) continue;
+    if (!run.th.includes(th)) continue;
+    // A thread started in this instant resumes neither on its timer nor on the event that
+    // started it; a condition it waits for may still come true later in the instant (a
+    // `set` seen by the next pass).
+    const fresh = ctx.fresh.has(th);
     const top = th.pc[th.pc.length - 1];
     const step = top ? j.blocks[top[0]]![top[1]] : undefined;
+    if (fresh && !(th.wu && step?.kind === "until" && !step.ev)) continue;
     if (th.due !== undefined && th.due <= ctx.t) {
       delete th.due;
       if (th.wu) {
