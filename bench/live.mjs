@@ -91,7 +91,10 @@ async function pushAll(engine, pushes, deadline) {
  */
 async function throughputPair(prefix) {
   const messages = generate({ journeys: exampleJourneys, contacts: opt.contacts, perContact: 10, seed: 7 }).map((m, i) => ({ ...m, messageId: `b-${i}` }));
-  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "journeys", workers: opt.workers, front: o.front, name: "throughput" });
+  // The generated events are months old, so every wake-up they schedule is overdue: with the
+  // default grace (WAYMARK_OVERDUE_WAKE_GRACE_MS) each contact's last one would wait 2 s for
+  // more input, idle time in a run of seconds. With 0 they are evaluated in their drain.
+  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "journeys", workers: opt.workers, front: o.front, name: "throughput", env: { WAYMARK_OVERDUE_WAKE_GRACE_MS: "0" } });
   let engine;
   try {
     const deadline = Date.now() + 600_000;
@@ -238,7 +241,8 @@ await part("4", `timer lateness, ${fmt(opt.timers)} wake-ups within ${opt.window
 // 3. Redis memory per contact (funnel of the example journeys, drained by the engine).
 await part("3", `memory per contact, ${fmt(opt.memContacts)} contacts x 20 events`, async (prefix) => {
   const pushes = toPushes(generate({ journeys: exampleJourneys, contacts: opt.memContacts, perContact: 20, seed: 11 }));
-  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "journeys", workers: opt.workers, name: "memory" });
+  // Months-old events, as in part 1: overdue wake-ups evaluated in their drain (no grace).
+  const eng = await startEngine({ redisUrl, redis, prefix, journeys: "journeys", workers: opt.workers, name: "memory", env: { WAYMARK_OVERDUE_WAKE_GRACE_MS: "0" } });
   const producer = new Engine({ redis, prefix, compiled: compile(examples.definitions), log: silent });
   try {
     const deadline = Date.now() + 1_800_000; // 2,000,000 events at --full: half an hour leaves room for a slow machine

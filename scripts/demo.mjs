@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { findRedis } from "../dist/cli/local-redis.js";
 import { loadJourneyFolder } from "../dist/adapters/journey-files.js";
@@ -82,6 +83,18 @@ for (;;) {
   await new Promise((r) => setTimeout(r, 250));
 }
 if (tty) say("");
+// The generated events are in the past: the wake-ups they left overdue wait the grace
+// (WAYMARK_OVERDUE_WAKE_GRACE_MS, 2 s by default) for more input, then run.
+const grace = Number(process.env.WAYMARK_OVERDUE_WAKE_GRACE_MS ?? 2_000);
+const contactsQueue = new Queue("contacts", { connection: redis, prefix: `{${PREFIX}}` });
+await new Promise((r) => setTimeout(r, grace + 500));
+for (;;) {
+  const c = await contactsQueue.getJobCounts("waiting", "active", "prioritized");
+  const left = Number((await redis.get(`{${PREFIX}}:backlog`)) ?? 0);
+  if (c.waiting + c.active + c.prioritized === 0 && left === 0) break;
+  await new Promise((r) => setTimeout(r, 250));
+}
+await contactsQueue.close();
 const secs = (Date.now() - started) / 1000;
 say(`Ingested and evaluated ${messages.length.toLocaleString()} events in ${secs.toFixed(1)} s (${Math.round(messages.length / secs).toLocaleString()} events/s end to end)\n`);
 

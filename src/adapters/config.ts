@@ -46,6 +46,13 @@ export const Config = z.object({
       return z.NEVER;
     }
   }),
+  /**
+   * How long a wake-up that was already overdue when scheduled (its instant passed: a
+   * backfill, a replay, messages sent one by one for the past) waits before it is evaluated,
+   * so that the contact's next messages are evaluated first, in timestamp order (ms; 0:
+   * evaluated at once, in the drain that made it overdue).
+   */
+  WAYMARK_OVERDUE_WAKE_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(2_000),
   /** Concurrent emails and webhooks per worker process. */
   WAYMARK_ACTION_CONCURRENCY: int(8),
   /** Audience changes per `audience.changed` webhook, and the longest a change waits (ms). */

@@ -39,6 +39,7 @@ export async function createRuntime(config: Config, d: Deployable, log: Logger, 
     journalMax: config.WAYMARK_JOURNAL_MAX, streamMax: config.WAYMARK_STREAM_MAX, lockMs: config.WAYMARK_LOCK_SECONDS * 1_000,
     retry: retryPolicy(config),
     audienceBatch: config.WAYMARK_AUDIENCE_BATCH, audienceWaitMs: config.WAYMARK_AUDIENCE_WAIT_MS,
+    overdueGraceMs: config.WAYMARK_OVERDUE_WAKE_GRACE_MS,
   });
   metrics.watch(redis, engine.keys, [engine.queue, engine.outbox.email, engine.outbox.webhooks]);
   const secret = await deploymentSecret(redis, engine.keys, config.WAYMARK_SECRET);

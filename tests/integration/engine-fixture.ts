@@ -22,7 +22,9 @@ export type EngineFixture = {
 export function engineFixture(): EngineFixture {
   const f = {
     deps: (compiled: Compiled): DrainDeps => ({ redis: f.redis, keys: f.engine.keys, scripts: f.engine.scripts, queue: f.engine.queue, log: quietLog,
-      compiled: () => compiled, workspace: () => ({}), batch: 100, journalMax: 1_000, streamMax: 10_000 }),
+      compiled: () => compiled, workspace: () => ({}), batch: 100, journalMax: 1_000, streamMax: 10_000,
+      // No worker runs wake jobs here: overdue wake-ups are evaluated in the drain itself.
+      overdueGraceMs: 0 }),
     push: async (messages: object[]) => {
       const items = messages.map((m) => {
         const p = Message.parse(m);

@@ -30,13 +30,28 @@ export type DrainDeps = {
   outbox?: Outbox;
   metrics?: Metrics;
   batch: number; journalMax: number; streamMax: number;
+  /** See {@link OVERDUE_WAKE_GRACE_MS}; 0 evaluates overdue wake-ups in the drain that made them overdue. */
+  overdueGraceMs: number;
 };
 
-/** Wake job options: the id names the contact and the instant, so re-adding is a no-op. */
-export function wakeJob(contact: string, at: number, now: number) {
+/**
+ * How long (ms) a wake-up already overdue when a drain of inputs schedules it waits for the
+ * contact's next inputs. Messages for the past sent one at a time (a replay, a backfill, a
+ * test posting an events file line by line) then meet their wake-ups in timestamp order, as
+ * `simulate` does: a later message stamped before the wake-up is evaluated first, one
+ * stamped after it fires the wake-up first (the evaluator catches up). A wake-up in the
+ * future is not affected: it fires at its instant.
+ */
+export const OVERDUE_WAKE_GRACE_MS = 2_000;
+
+/**
+ * Wake job options: the id names the contact and the instant, so re-adding is a no-op. A
+ * wake-up due already waits `grace` ms (see {@link OVERDUE_WAKE_GRACE_MS}).
+ */
+export function wakeJob(contact: string, at: number, now: number, grace = 0) {
   return {
     name: "wake", data: { c: contact, at },
-    opts: { jobId: `w-${jobKey(contact)}-${at}`, delay: Math.max(0, at - now), removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } },
+    opts: { jobId: `w-${jobKey(contact)}-${at}`, delay: at > now ? at - now : grace, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } },
   };
 }
 
@@ -130,10 +145,14 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
     step(item.i, item.at);
     consumed++;
   }
-  // Wake-ups already due (a backlog, a replay of old events) are evaluated here, each at
-  // its own instant, instead of round-tripping through one delayed job each.
-  for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
-  const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now()) : undefined;
+  // Wake-ups already due are evaluated here, each at its own instant: by a wake job's drain,
+  // a drain with no inputs (the sweep's), or with no grace. A drain of inputs leaves those
+  // its inputs made overdue to a wake job after the grace (OVERDUE_WAKE_GRACE_MS), so the
+  // contact's next messages go first; a message stamped after a wake-up fires it first.
+  if (items.length === 0 || wakeBy !== undefined || d.overdueGraceMs === 0) {
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
+  }
+  const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
   await storeDictionary(d.redis, k, dict);
   plan.ops.unshift(...mergeOps);

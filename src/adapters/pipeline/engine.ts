@@ -12,7 +12,7 @@ import type { Metrics } from "../metrics.js";
 import { Keys } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
 import { DrainBatcher } from "./drain-batcher.js";
-import type { DrainDeps } from "./drain.js";
+import { OVERDUE_WAKE_GRACE_MS, type DrainDeps } from "./drain.js";
 import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
 
 /** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
@@ -43,6 +43,8 @@ export type EngineOptions = {
   audienceWaitMs?: number;
   /** Where evaluation latency and timer lateness are observed. */
   metrics?: Metrics;
+  /** How long an overdue wake-up waits for the contact's next inputs (ms; default OVERDUE_WAKE_GRACE_MS, 0: at once). */
+  overdueGraceMs?: number;
 };
 
 /** A running engine (a producer, and a worker when `workerRedis` is given). */
@@ -78,6 +80,7 @@ export class Engine {
       const deps: DrainDeps = {
         redis: o.redis, keys: this.keys, scripts: this.scripts, queue: this.queue, log: o.log,
         compiled: () => this.current, workspace: () => this.ws, outbox: this.outbox, ...(o.metrics ? { metrics: o.metrics } : {}), batch: o.batch ?? 100, journalMax: o.journalMax ?? 1_000, streamMax: o.streamMax ?? 100_000,
+        overdueGraceMs: o.overdueGraceMs ?? OVERDUE_WAKE_GRACE_MS,
       };
       const batcher = new DrainBatcher(deps, (ids) => this.outbox.flush(ids, this.ws, o.log));
       this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(batcher, job), {
