@@ -48,8 +48,25 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   }
   const redis = producerConnection(config.REDIS_URL);
   const workerRedis = role === "api" ? undefined : workerConnection(config.REDIS_URL);
+  // Connection errors are logged (at most one line per connection every 10 s), not dumped by ioredis as unhandled.
+  for (const c of [redis, workerRedis]) {
+    let last = 0;
+    c?.on("error", (err: Error) => {
+      if (Date.now() - last < 10_000) return;
+      last = Date.now();
+      log.warn({ err: err.message, redis: redact(config.REDIS_URL) }, "Redis connection error");
+    });
+  }
   try {
     await ready(redis);
+  } catch (e) {
+    process.stderr.write(`waymark: REDIS_URL: no Redis answers at ${redact(config.REDIS_URL)} (${(e as Error).message}); start one, or run docker compose up -d redis\n`);
+    log.fatal({ err: e, redis: redact(config.REDIS_URL) }, "Redis is not reachable");
+    redis.disconnect();
+    workerRedis?.disconnect();
+    return 1;
+  }
+  try {
     await checkNoEviction(redis);
   } catch (e) {
     log.fatal({ err: e }, "Redis is not usable");

@@ -23,6 +23,16 @@ describe("waymark start", () => {
     expect(r.stderr).toContain("WAYMARK_BATCH");
   });
 
+  it("stops naming REDIS_URL when no Redis answers there", () => {
+    // Port 1 on loopback: nothing listens (connection refused at once).
+    const r = spawnSync(process.execPath, ["bin/waymark.js", "worker"], {
+      env: { ...process.env, REDIS_URL: "redis://127.0.0.1:1", WAYMARK_PREFIX: randomPrefix(), WAYMARK_JOURNEYS: "tests/fixtures/live/order" }, encoding: "utf8", timeout: 20_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("REDIS_URL: no Redis answers at redis://127.0.0.1:1");
+    expect(`${r.stdout}${r.stderr}`).not.toContain("Unhandled error event");
+  });
+
   it("keeps the running journeys on a bad reload, reloads on SIGHUP, stops on SIGTERM", async () => {
     const url = await redisUrl();
     const prefix = randomPrefix();
