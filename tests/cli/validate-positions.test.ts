@@ -30,6 +30,8 @@ const cases: Case[] = [
   { dir: "wrong-type", problems: [
     ["trial.yaml", 3, 10, "ten percent", 'expected number, got string "ten percent"'],
     ["trial.yaml", 8, 37, "lots", 'expected number, got string "lots"'],
+    // A count compares numbers: a string there is refused, not a test that never holds.
+    ["trial.yaml", 11, 60, "three", 'expected number, got string "three"'],
   ] },
   { dir: "month-duration", problems: [
     ["trial.yaml", 3, 19, "P1M", `"P1M" is not a duration: ${MONTHS}`],

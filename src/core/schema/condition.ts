@@ -30,8 +30,17 @@ export type Operator = z.infer<typeof Operator>;
 export const ValueTest = z.union([Scalar, Operator]);
 export type ValueTest = z.infer<typeof ValueTest>;
 
-/** A numeric test: a bare number (equality) or an operator object. */
-export const NumberTest = z.union([z.number(), Operator]);
+/** Comparisons of a number (a count, a score): numbers only, several all required. */
+export const NumberOperator = z.strictObject({
+  eq: z.number().optional(), ne: z.number().optional(),
+  gt: z.number().optional(), gte: z.number().optional(), lt: z.number().optional(), lte: z.number().optional(),
+  in: z.array(z.number()).optional(), nin: z.array(z.number()).optional(),
+}).refine((o) => Object.keys(o).length > 0, "a numeric test needs at least one of eq, ne, gt, gte, lt, lte, in, nin")
+  .meta({ minProperties: 1 });
+export type NumberOperator = z.infer<typeof NumberOperator>;
+
+/** A numeric test: a bare number (equality) or numeric comparisons. */
+export const NumberTest = z.union([z.number(), NumberOperator]);
 export type NumberTest = z.infer<typeof NumberTest>;
 
 /** Dot-paths of event properties mapped to value tests. */
