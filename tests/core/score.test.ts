@@ -73,6 +73,22 @@ describe("points and max", () => {
   });
 });
 
+describe("sums of fractional points", () => {
+  it("a score that comes back to a threshold exactly is not seen below it (no float dust re-crossing)", () => {
+    const c = compileJourney(`
+id: s2
+entry: { event: Start }
+stages: [ { id: a } ]
+score:
+  rules: [ { event: Start, points: 0.1 }, { event: Ping, points: 0.2 }, { event: Big, points: 100 }, { event: Neg, points: -50 } ]
+  thresholds: { tiny: 0.3 }
+`);
+    // 0.1 + 0.2 + 100 - 50 - 50 is 0.29999999999999716 in binary floating point.
+    const { records } = simulate(c, ["Start", "Ping", "Big", "Neg", "Neg", "Big"].map((e, i) => track("u", e, i * 60)));
+    expect(only(records, "score.crossed")).toEqual([{ at: iso(60), type: "score.crossed", threshold: "tiny", score: 0.3 }]);
+  });
+});
+
 describe("decay", () => {
   it("halves every half-life, continuously; reported scores are rounded to 2 decimals", () => {
     const c = scored(`

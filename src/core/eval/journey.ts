@@ -11,7 +11,7 @@ import { attribute, type Touchpoint } from "./attribution.js";
 import { condCtx, iso, record, type Ctx } from "./context.js";
 import { stableId } from "./hash.js";
 import { enterRun, exitRun, reentryAllows } from "./run.js";
-import { decayed, roundScore } from "./score.js";
+import { cleanSum, decayed, roundScore } from "./score.js";
 import { fireTrigger, rebase, resumeThreads, startThread } from "./threads.js";
 import { runWake } from "./wake.js";
 
@@ -139,7 +139,7 @@ function applyScore(ctx: Ctx, j: CJourney, run: Run, ev: EventInput, signals: Si
     add += decayed(pts, ev.at, ctx.t, j.halfLife);
   });
   if (add === 0) return;
-  const next = prev + add;
+  const next = cleanSum(prev + add);
   run.sc = next;
   run.scAt = ctx.t;
   for (const [name, v] of sc.thresholds) {

@@ -8,6 +8,15 @@ export function decayed(v: number, at: number, t: number, halfLife: number | und
   return v * Math.pow(2, -(t - at) / halfLife);
 }
 
+/**
+ * A sum of points without binary floating-point dust (0.1 + 0.2 + 100 - 50 - 50 is
+ * 0.29999999999999716, not 0.3): kept to 9 decimals, so a score that never went below a
+ * threshold is not seen to cross it again.
+ */
+export function cleanSum(v: number): number {
+  return Math.round(v * 1e9) / 1e9;
+}
+
 /** Rounds a score for reporting (2 decimals). */
 export function roundScore(v: number): number {
   return Math.round(v * 100) / 100;
