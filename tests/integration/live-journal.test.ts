@@ -84,6 +84,16 @@ describe("live journal", () => {
     expect(got).toEqual(expected);
   });
 
+  it("evaluates the messages of one batch in timestamp order, whatever order they came in", async () => {
+    const d = await exampleDeployable();
+    const events = exampleEvents();
+    const expected = simulate(d.compiled, events).records;
+    const e = await start(d.compiled, d);
+    await push(e, [...events].reverse());
+    const got = await journalOnce(e, "lea", expected.length);
+    expect(got).toEqual(expected);
+  });
+
   it("fires time-based changes at their exact instant with no new event (durations of seconds)", async () => {
     const compiled = compileJourney(`
 id: quick

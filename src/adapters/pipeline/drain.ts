@@ -89,6 +89,10 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   const { alias, stored, version, open, raw } = r;
   if (typeof alias === "string") return { kind: "forward", to: alias };
   const items = raw.map((x) => JSON.parse(x) as InboxItem);
+  // A batch is evaluated in timestamp order, as simulate replays a file (a stable sort: equal
+  // instants keep their arrival order). Not a batch holding a merge: its place counts, and a
+  // commit consumes a prefix of the inbox.
+  if (items.length > 1 && !items.some((x) => x.m !== undefined)) items.sort((a, b) => a.at - b.at);
   if (items.length === 0 && !(stored instanceof Buffer)) return { kind: "idle" };
   const started = performance.now();
   const compiled = d.compiled();
