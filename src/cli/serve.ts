@@ -114,9 +114,11 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     process.once("SIGINT", () => r());
   });
   log.info("shutting down: finishing in-flight work");
+  // One deadline for everything: the HTTP server's open requests, then the workers' jobs.
   const ms = config.WAYMARK_SHUTDOWN_SECONDS * 1_000;
+  const deadline = Date.now() + ms;
   if (server) await new Promise((r) => { server!.close(() => r(undefined)); setTimeout(r, ms).unref(); });
-  await runtime.close(ms);
+  await runtime.close(Math.max(0, deadline - Date.now()));
   sub.disconnect();
   await redis.quit().catch(() => undefined);
   await workerRedis?.quit().catch(() => undefined);

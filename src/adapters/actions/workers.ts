@@ -19,6 +19,7 @@ import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
 import addressparser from "nodemailer/lib/addressparser";
 import { buildPayload } from "./payloads.js";
 import type { Metrics } from "../metrics.js";
+import { closeWithin } from "../worker-close.js";
 
 /** A failure worth another attempt (after `retryAfterMs` when the receiver asked for it). */
 export class RetryLater extends Error {
@@ -228,10 +229,7 @@ export class ActionWorkers {
 
   /** Stops taking jobs; waits up to `ms` for the running ones. */
   async close(ms = 10_000): Promise<void> {
-    await Promise.all([this.email, this.webhooks].map(async (w) => {
-      await Promise.race([w.close(), new Promise((r) => setTimeout(r, ms))]);
-      if (w.isRunning()) await w.close(true);
-    }));
+    await Promise.all([this.email, this.webhooks].map((w) => closeWithin(w, ms)));
   }
 }
 

@@ -11,6 +11,7 @@ import { EVENTS, Outbox, type RetryPolicy } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { Keys } from "../redis/keys.js";
 import { scripts, type Scripts } from "../redis/scripts.js";
+import { closeWithin } from "../worker-close.js";
 import { DrainBatcher } from "./drain-batcher.js";
 import { OVERDUE_WAKE_GRACE_MS, type DrainDeps } from "./drain.js";
 import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
@@ -173,10 +174,7 @@ export class Engine {
   async close(ms = 10_000): Promise<void> {
     clearInterval(this.sweeper);
     clearInterval(this.audiences);
-    if (this.worker) {
-      await Promise.race([this.worker.close(), new Promise((r) => setTimeout(r, ms))]);
-      if (this.worker.isRunning()) await this.worker.close(true);
-    }
+    if (this.worker && !(await closeWithin(this.worker, ms))) this.o.log.warn({ ms }, "drains still running at the deadline: handed back");
     await this.queue.close();
     await this.outbox.close();
     this.queueRedis.disconnect();
