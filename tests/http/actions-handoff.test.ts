@@ -80,6 +80,26 @@ describe("hand-offs", () => {
   });
 });
 
+describe("a hand-off whose run ends unresolved", () => {
+  it("is cancelled: off the open list, on the cancelled one, and an ack answers 409", async () => {
+    a = await actionServer();
+    await a.send(track("p5", "Signed Up"), track("p5", "Demo Requested"));
+    const opened = ofType(await journalUntil(a.s, "p5", (j) => ofType(j, "handoff.opened").length === 1), "handoff.opened")[0]!;
+    const id = opened["handoff"] as string;
+    await a.send(track("p5", "Account Closed"));
+    await journalUntil(a.s, "p5", (j) => ofType(j, "journey.exited").length === 1);
+    await until(async () => ((await get(`${a!.s.base}/v1/handoffs?status=cancelled`)).body["handoffs"] as unknown[]).length === 1);
+    const cancelled = await get(`${a.s.base}/v1/handoffs?status=cancelled`);
+    expect(cancelled.body["handoffs"]).toMatchObject([{ id, contact: "p5", status: "cancelled", cancelledAt: expect.any(String) }]);
+    expect((await get(`${a.s.base}/v1/handoffs?status=open`)).body["handoffs"]).toEqual([]);
+    const ack = await fetch(`${a.s.base}/v1/handoffs/${id}/ack`, { method: "POST", headers: admin });
+    expect(ack.status).toBe(409);
+    // Past its SLA (2 s): no breach for a run that ended.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await get(`${a.s.base}/v1/handoffs?status=breached`)).body["handoffs"]).toEqual([]);
+  });
+});
+
 describe("audiences", () => {
   it("sends a batch as soon as WAYMARK_AUDIENCE_BATCH changes wait, without waiting for the timer", async () => {
     a = await actionServer({ env: { WAYMARK_AUDIENCE_BATCH: "2", WAYMARK_AUDIENCE_WAIT_MS: "600000" } });

@@ -19,7 +19,7 @@ export type ActionsAdminDeps = {
 };
 
 const Page = { limit: z.coerce.number().int().min(1).max(1_000).default(100), offset: z.coerce.number().int().min(0).default(0) };
-const HandoffQuery = z.object({ status: z.enum(["open", "breached", "resolved"]).default("open"), ...Page });
+const HandoffQuery = z.object({ status: z.enum(["open", "breached", "resolved", "cancelled"]).default("open"), ...Page });
 const DlqQuery = z.object({ name: z.string().max(64).optional(), ...Page });
 const Replay = z.union([z.object({ ids: z.array(z.string().min(1)).min(1).max(10_000) }), z.object({ all: z.literal(true) })]);
 
@@ -42,7 +42,7 @@ export function actionsAdminRouter(d: ActionsAdminDeps): Router {
     const handoffs = rows.map((h) => ({
       id: h["id"], status: h["status"], contact: h["contact"], journey: h["journey"], trigger: h["trigger"] || null, team: h["team"],
       owner: h["owner"] || null, openedAt: h["openedAt"], dueAt: h["dueAt"], breachedAt: h["breachedAt"] ?? null,
-      resolvedAt: h["resolvedAt"] ?? null, resolvedBy: h["by"] || null,
+      resolvedAt: h["resolvedAt"] ?? null, resolvedBy: h["by"] || null, cancelledAt: h["cancelledAt"] ?? null,
     }));
     res.json({ status, total, handoffs });
   });

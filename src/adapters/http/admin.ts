@@ -92,8 +92,9 @@ export function adminRouter(d: AdminDeps): Router {
     const b = AckById.safeParse(req.body ?? {});
     if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
     const handoff = req.params.id;
-    const contact = await redis().hget(k.handoff(handoff), "contact");
-    if (contact === null) throw new HttpError(404, `no hand-off "${handoff}"`);
+    const [contact, status] = await redis().hmget(k.handoff(handoff), "contact", "status");
+    if (contact === null || contact === undefined) throw new HttpError(404, `no hand-off "${handoff}"`);
+    if (status === "cancelled") throw new HttpError(409, `hand-off "${handoff}" was cancelled: the contact's journey run ended before it was resolved`);
     const { by, messageId } = b.data;
     await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
     res.json({ success: true, contact, handoff });

@@ -4,7 +4,7 @@
  * to queue (the outbox). Built in memory from an evaluation's records and effects, then
  * applied by the commit script in the same atomic step as the state.
  */
-import type { Effect, JournalRecord, Workspace } from "../../core/index.js";
+import type { ContactState, Effect, JournalRecord, Workspace } from "../../core/index.js";
 import type { Keys } from "../redis/keys.js";
 import type { RunPositions } from "../redis/stats.js";
 
@@ -111,6 +111,36 @@ function handoffOps(k: Keys, r: JournalRecord, ops: CommitOp[]): void {
       ops.push(["EXPIRE", key, RESOLVED_KEPT_S]);
       ops.push(["ZREMRANGEBYSCORE", k.handoffs("resolved"), "-inf", at - RESOLVED_KEPT_S * 1_000]);
       break;
+  }
+}
+
+/** The ids of the hand-offs a contact's runs still track (open, or breached and awaiting a late resolution). */
+export function trackedHandoffs(s: ContactState): Set<string> {
+  const out = new Set<string>();
+  for (const jid in s.runs) for (const h of s.runs[jid]!.hd) out.add(h.id);
+  return out;
+}
+
+/**
+ * Hand-offs the evaluation stopped tracking without resolving them (the run exited, or a
+ * redeploy removed the trigger that opened them): `cancelled` in the read model, so they
+ * leave the open and breached lists, and forgotten after 30 days like resolved ones.
+ */
+export function cancelledHandoffOps(k: Keys, before: Set<string>, after: Set<string>, records: JournalRecord[], at: string, ops: CommitOp[]): void {
+  const candidates = new Set(before);
+  const resolved = new Set<string>();
+  for (const r of records) {
+    if (r.type === "handoff.opened") candidates.add(r["handoff"] as string);
+    else if (r.type === "handoff.resolved") resolved.add(r["handoff"] as string);
+  }
+  for (const id of candidates) {
+    if (after.has(id) || resolved.has(id)) continue;
+    ops.push(["HSET", k.handoff(id), "status", "cancelled", "cancelledAt", at]);
+    ops.push(["ZREM", k.handoffs("open"), id]);
+    ops.push(["ZREM", k.handoffs("breached"), id]);
+    ops.push(["ZADD", k.handoffs("cancelled"), ms(at), id]);
+    ops.push(["EXPIRE", k.handoff(id), RESOLVED_KEPT_S]);
+    ops.push(["ZREMRANGEBYSCORE", k.handoffs("cancelled"), "-inf", ms(at) - RESOLVED_KEPT_S * 1_000]);
   }
 }
 

@@ -17,7 +17,7 @@ import { readContactRecords, storedContacts, type StoredContact } from "../redis
 import { dictionaryOf, storeDictionary } from "../redis/dictionary.js";
 import { runPositions } from "../redis/stats.js";
 import { commit, type CommitInput } from "./commit.js";
-import { planCommit, type CommitOp } from "./commit-plan.js";
+import { cancelledHandoffOps, planCommit, trackedHandoffs, type CommitOp } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
 
 /** What a drain needs. */
@@ -102,6 +102,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
   if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return { kind: "idle" };
   const before = runPositions(compiled, state);
+  const handoffsBefore = trackedHandoffs(state);
   const emailBefore = state.traits["email"];
   const unsubscribedBefore = state.traits["unsubscribed"];
   const oldWake = state.wakeAt;
@@ -158,6 +159,9 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   }
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
+  if (handoffsBefore.size > 0 || records.some((r) => r.type === "handoff.opened")) {
+    cancelledHandoffOps(d.keys, handoffsBefore, trackedHandoffs(state), records, new Date(state.clock).toISOString(), plan.ops);
+  }
   await storeDictionary(d.redis, k, dict);
   plan.ops.unshift(...mergeOps);
   const email = state.traits["email"];
