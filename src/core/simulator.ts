@@ -18,6 +18,8 @@ export class Simulator {
   readonly contacts = new Map<string, ContactState>();
   private readonly wakes = new WakeHeap();
   private readonly handoffs = new Map<string, string>();
+  /** Merged-away ids and the contact they went to: their later messages are that contact's (as live). */
+  private readonly aliases = new Map<string, string>();
   private cursors: Cursors = {};
   private clock = -Infinity;
 
@@ -41,9 +43,11 @@ export class Simulator {
     let id = m.contact;
     if (id === undefined && m.input.kind === "ack" && m.input.handoff) id = this.handoffs.get(m.input.handoff);
     if (id === undefined) return;
+    for (let n = 0; n < 100 && this.aliases.has(id); n++) id = this.aliases.get(id)!;
     let s = this.contacts.get(id) ?? newContact(id);
-    if (m.mergeFrom !== undefined) {
+    if (m.mergeFrom !== undefined && m.mergeFrom !== id && !this.aliases.has(m.mergeFrom)) {
       const from = this.contacts.get(m.mergeFrom);
+      this.aliases.set(m.mergeFrom, id);
       if (from) {
         s = mergeContacts(this.compiled, s, from);
         this.contacts.delete(m.mergeFrom);

@@ -186,6 +186,13 @@ segments:
     expect(only(simulate(c, msgs).records, "segment.entered")).toEqual([{ at: iso(8), type: "segment.entered", segment: "seeker" }]);
   });
 
+  it("after the merge, messages for the anonymous id are the user's (as live, where the id resolves to the user)", () => {
+    const msgs = [page({ anonymousId: "anon-2" }, 0), track("u", "Signup", 5), identify("u", 6, {}, "anon-2"), page({ anonymousId: "anon-2" }, 7), page({ userId: "u" }, 8)];
+    const { records, sim } = simulate(c, msgs);
+    expect(only(records, "segment.entered")).toEqual([{ at: iso(8), type: "segment.entered", segment: "seeker" }]);
+    expect(sim.contacts.has("anon-2")).toBe(false);
+  });
+
   it("the merge is seen at once, also by journeys that read no traits, and can open a segment-entry journey", () => {
     const d = compileJourney(`
 id: d
