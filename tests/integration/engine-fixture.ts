@@ -29,7 +29,7 @@ export function engineFixture(): EngineFixture {
       const items = messages.map((m) => {
         const p = Message.parse(m);
         const r = resolveMessage(p, Date.parse(p.timestamp!));
-        return { contact: r.contact!, item: { i: r.input, at: r.at } };
+        return { contact: r.contact!, item: { i: r.input, at: r.at, ...(r.mergeFrom ? { m: r.mergeFrom } : {}) } };
       });
       await f.engine.inbox.push(items, Date.now(), { queueDrains: false });
       return [...new Set(items.map((i) => i.contact))];

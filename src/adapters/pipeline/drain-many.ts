@@ -46,8 +46,11 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
       }
       try {
         const p = await prepare(d, contact, reads[i]!, cursors, wakeBy?.get(contact));
+        // An identity merge waiting for the anonymous contact's inputs: the one-contact drain
+        // below drains that contact first.
+        if (p.kind === "first") later.add(contact);
         // Nothing to commit: finished from this read (forwarded or settled), not read again.
-        if (p.kind !== "commit") await conclude(d, contact, p);
+        else if (p.kind !== "commit") await conclude(d, contact, p);
         else {
           ready.push({ contact, p });
           cursors = p.input.cursors;

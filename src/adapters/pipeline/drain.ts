@@ -75,12 +75,14 @@ export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ 
 
 /**
  * One evaluation of what a contact's read holds, ready to commit: `forward` (an alias: the
- * inbox goes to the user), `idle` (nothing to do), or the commit with the wake job to add
- * first (when the wake-up moved).
+ * inbox goes to the user), `idle` (nothing to do), `first` (an identity merge whose
+ * anonymous contact still has inputs waiting: drain `other` first, then this contact again),
+ * or the commit with the wake job to add first (when the wake-up moved).
  */
 export type Prepared =
   | { kind: "forward"; to: string }
   | { kind: "idle" }
+  | { kind: "first"; other: string }
   | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; started: number };
 
 /** Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand. */
@@ -124,6 +126,9 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
       if (merged !== "") break; // one merge per commit
+      // The anonymous contact's own inputs waiting (sent before the identify, not evaluated
+      // yet) are its history: they go first, on its own state, as in time order.
+      if ((await d.redis.llen(k.inbox(item.m))) > 0) return { kind: "first", other: item.m };
       const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, k, [item.m])) as [StoredContact];
       if (anon) {
         const from = decodeState(anon);
@@ -194,6 +199,10 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
   for (let round = 0; round < 10_000; round++) {
     const { reads: [read], cursors } = await readContacts(d, [contact]);
     const p = await prepare(d, contact, read!, cursors, wakeBy);
+    if (p.kind === "first") {
+      await drain(d, p.other, queued);
+      continue;
+    }
     if (p.kind !== "commit") return done + (await conclude(d, contact, p));
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (p.wake) await d.queue.add(p.wake.name, p.wake.data, p.wake.opts);
@@ -219,7 +228,7 @@ export function conflict(d: DrainDeps, contact: string, result: number): void {
 }
 
 /** Ends a drain that has nothing to commit: an alias forwards its inbox, an idle contact settles. Returns 0. */
-export function conclude(d: DrainDeps, contact: string, p: Exclude<Prepared, { kind: "commit" }>): Promise<number> {
+export function conclude(d: DrainDeps, contact: string, p: Extract<Prepared, { kind: "forward" | "idle" }>): Promise<number> {
   return p.kind === "forward" ? forward(d, contact, p.to) : settled(d, contact);
 }
 
