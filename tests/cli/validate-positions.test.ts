@@ -27,6 +27,10 @@ const cases: Case[] = [
     ["trial.yaml", 6, 5, "wen:", 'unknown key "wen" (did you mean "when"?)'],
     ["trial.yaml", 7, 1, "trigers:", 'unknown key "trigers" (did you mean "triggers"?)'],
   ] },
+  { dir: "missing-key", problems: [
+    // A required key left out is named, at the map that lacks it.
+    ["trial.yaml", 1, 1, "id: trial", 'missing required key "stages" (expected array)'],
+  ] },
   { dir: "wrong-type", problems: [
     ["trial.yaml", 3, 10, "ten percent", 'expected number, got string "ten percent"'],
     ["trial.yaml", 8, 37, "lots", 'expected number, got string "lots"'],

@@ -57,7 +57,10 @@ function bestBranch(branches: Issue[][]): Issue[] | undefined {
 function friendly(issue: Issue): string {
   if (issue.code === "invalid_type") {
     const received = (issue as { input?: unknown }).input;
-    if (received === undefined) return `missing required key (expected ${issue.expected})`;
+    if (received === undefined) {
+      const key = issue.path.at(-1);
+      return typeof key === "string" ? `missing required key "${key}" (expected ${issue.expected})` : `missing required key (expected ${issue.expected})`;
+    }
     return `expected ${issue.expected}, got ${describe(received)}`;
   }
   if (issue.code === "invalid_union") return "not one of the allowed forms";
