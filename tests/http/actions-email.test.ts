@@ -13,7 +13,7 @@ import { unpackContact } from "../../src/adapters/redis/contact-record.js";
 import { quietLog, until } from "../integration/redis.js";
 import { rawHeader } from "./receivers.js";
 import { actionServer, identify, pathOf, track, type ActionServer } from "./actions.js";
-import { closeAll, get, journalUntil, ofType } from "./server.js";
+import { admin, closeAll, get, journalUntil, ofType } from "./server.js";
 
 let a: ActionServer | undefined;
 afterEach(async () => {
@@ -179,6 +179,18 @@ describe("email", () => {
     expect(a.smtp.refused.filter((r) => r.rcpt === "u5@example.com")).toHaveLength(1);
     const dlq = await get(`${a.s.base}/v1/dlq`);
     expect((dlq.body["items"] as { name: string; reason: string; contact: string }[])[0]).toMatchObject({ name: "email", reason: "rejected", contact: "u5" });
+
+    // Replayed once the mailbox accepts: sent, and the counters hold one outcome, not two.
+    const counts = async () => ((await get(`${a!.s.base}/v1/journeys`)).body["journeys"] as { id: string; records: Record<string, number> }[]).find((x) => x.id === "onboarding")!.records;
+    expect(await counts()).toMatchObject({ "email.failed": 1 });
+    a.smtp.reject = () => null;
+    const id = (dlq.body["items"] as { id: string }[])[0]!.id;
+    const replay = await fetch(`${a.s.base}/v1/dlq/replay`, { method: "POST", headers: { ...admin, "content-type": "application/json" }, body: JSON.stringify({ ids: [id] }) });
+    expect(replay.status).toBe(200);
+    await journalUntil(a.s, "u5", (x) => ofType(x, "email.sent").length === 1);
+    const after = await counts();
+    expect(after["email.sent"]).toBe(1);
+    expect(after["email.failed"] ?? 0).toBe(0);
   });
 });
 

@@ -36,7 +36,8 @@ export async function readJournal(redis: Redis, keys: Keys, contact: string, lim
  * KEYS: journal, stream, stats, effect outcome key, the record's hour and day counters, the contact.
  * ARGV: mode, outcome, outcome ttl (s), journal max, stream max, hour ttl, day ttl, record
  * JSON, expected (mode `open`: the record's version; `list`: the entry's index), open lines,
- * sealed lines, stat field ('' for none), then by mode:
+ * sealed lines, stat field ('' for none), the stat field of the failure a replay's outcome
+ * replaces ('' for none: it is taken off the counters), then by mode:
  * - `open`: the record's new open chunk, then chunks to seal (append to the list);
  * - `list`: the entry as read, the entry that replaces it;
  * - `push`: a one-record chunk to append to the list (no record with an open chunk; -1 when
@@ -54,22 +55,22 @@ local current = t == 'string' and string.byte(redis.call('GETRANGE', KEYS[7], 0,
 if mode == 'open' then
   if v ~= ARGV[9] or not current then return -1 end
 elseif mode == 'list' then
-  if redis.call('LINDEX', KEYS[1], ARGV[9]) ~= ARGV[13] then return -1 end
+  if redis.call('LINDEX', KEYS[1], ARGV[9]) ~= ARGV[14] then return -1 end
 elseif current then
   return -1 -- read as an earlier form (or none), committed as the current one since: its open chunk comes last
 end
 redis.call('SET', KEYS[4], ARGV[2], 'EX', ARGV[3])
 if mode == 'open' then
-  for i = 14, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
-  local sealed = #ARGV - 13
+  for i = 15, #ARGV do redis.call('RPUSH', KEYS[1], ARGV[i]) end
+  local sealed = #ARGV - 14
   jn = trim_count(KEYS[1], jn, tonumber(ARGV[11]), sealed, math.max(0, tonumber(ARGV[4]) - tonumber(ARGV[10])))
   local h = redis.call('GETRANGE', KEYS[7], 0, ${HEADER_BYTES - 1})
   local state = redis.call('GETRANGE', KEYS[7], ${HEADER_BYTES}, ${HEADER_BYTES - 1} + struct.unpack('>I4', h, 10))
-  contact_write(KEYS[7], tonumber(v) + 1, jn, state, ARGV[13], t)
+  contact_write(KEYS[7], tonumber(v) + 1, jn, state, ARGV[14], t)
 elseif mode == 'list' then
-  redis.call('LSET', KEYS[1], ARGV[9], ARGV[14])
+  redis.call('LSET', KEYS[1], ARGV[9], ARGV[15])
 else
-  redis.call('RPUSH', KEYS[1], ARGV[13])
+  redis.call('RPUSH', KEYS[1], ARGV[14])
   trim_journal(KEYS[7], KEYS[1], 1, 1, tonumber(ARGV[4]))
 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'r', ARGV[8])
@@ -77,6 +78,12 @@ if ARGV[12] ~= '' then
   redis.call('HINCRBY', KEYS[3], ARGV[12], 1)
   redis.call('HINCRBY', KEYS[5], ARGV[12], 1)
   redis.call('HINCRBY', KEYS[6], ARGV[12], 1)
+end
+-- A replayed dead letter: its failure no longer counts (same instant, so the same buckets).
+if prev == 'failed' and ARGV[13] ~= '' then
+  redis.call('HINCRBY', KEYS[3], ARGV[13], -1)
+  redis.call('HINCRBY', KEYS[5], ARGV[13], -1)
+  redis.call('HINCRBY', KEYS[6], ARGV[13], -1)
 end
 redis.call('EXPIRE', KEYS[5], ARGV[6])
 redis.call('EXPIRE', KEYS[6], ARGV[7])
@@ -110,6 +117,8 @@ export async function recordOutcome(
 ): Promise<boolean> {
   const r = o.record;
   const stat = r.journey ? `j|${r.journey}|${r.type}` : "";
+  // Over a failure (a dead letter replayed), the failure's counter goes down as this one goes up.
+  const failedStat = r.journey && o.outcome !== "failed" ? `j|${r.journey}|${r.type.split(".")[0]}.failed` : "";
   const hour = hourOf(Date.parse(r.at));
   const json = JSON.stringify(r);
   const per = Math.min(CHUNK_RECORDS, o.journalMax);
@@ -118,7 +127,7 @@ export async function recordOutcome(
     const n = await outcomeScript(redis, [7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
       keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
       w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
-      json, w.expected, String(w.openLines), String(w.sealedLines), stat, ...w.entries]);
+      json, w.expected, String(w.openLines), String(w.sealedLines), stat, failedStat, ...w.entries]);
     if (n !== -1) return n === 1;
     if (attempt >= OUTCOME_ATTEMPTS) throw new Error(`journal: the outcome of ${o.effect} kept meeting concurrent changes`);
   }
