@@ -20,6 +20,11 @@ import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
 const SWEEP_MS = 5_000;
 const STALE_MS = 30_000;
 
+/** How often waiting audience changes are looked at: a quarter of their wait, between 50 ms and 1 s. */
+function audienceCheckMs(wait: number): number {
+  return Math.max(50, Math.min(1_000, Math.floor(wait / 4)));
+}
+
 /** Settings of an engine. */
 export type EngineOptions = {
   /** Connection for producers and reads (fail fast). */
@@ -98,7 +103,7 @@ export class Engine {
       });
       this.sweeper = setInterval(() => void this.sweep().catch((err) => o.log.warn({ err }, "sweep failed")), SWEEP_MS);
       this.sweeper.unref();
-      const every = Math.max(50, Math.min(1_000, Math.floor((o.audienceWaitMs ?? 5_000) / 4)));
+      const every = audienceCheckMs(o.audienceWaitMs ?? 5_000);
       this.audiences = setInterval(() => void this.batchAudiences().catch((err) => o.log.warn({ err }, "audience batching failed")), every);
       this.audiences.unref();
     }
@@ -147,7 +152,9 @@ export class Engine {
   /** Batches waiting audience changes into `audience.changed` webhooks (one process at a time). */
   async batchAudiences(now = Date.now()): Promise<number> {
     const wait = this.o.audienceWaitMs ?? 5_000;
-    const lock = await this.o.redis.set(`${this.keys.base}:audsync`, "1", "PX", Math.max(100, Math.floor(wait / 2)), "NX");
+    // One process at a time, for about one check's interval: a change leaves at most one
+    // interval (a quarter of the wait, at most a second) after its wait is over.
+    const lock = await this.o.redis.set(`${this.keys.base}:audsync`, "1", "PX", audienceCheckMs(wait) - 10, "NX");
     if (lock !== "OK") return 0;
     return this.outbox.batchAudiences(this.ws, this.o.audienceBatch ?? 1_000, wait, now);
   }
