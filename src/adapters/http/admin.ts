@@ -11,6 +11,7 @@ import type { Engine } from "../pipeline/engine.js";
 import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
 import { HttpError, sendInvalid } from "./errors.js";
+import { esc, simplePage } from "./html.js";
 import { sendCsv, wantsCsv } from "./csv.js";
 import { contactView, journeyStats } from "./views.js";
 
@@ -88,6 +89,18 @@ export function adminRouter(d: AdminDeps): Router {
     return auth(req, res, next);
   };
 
+  // The signed link opened in a browser (a GET: a CRM or mail client following it): a page
+  // whose button posts the acknowledgement, so link scanners never acknowledge anything.
+  r.get("/handoffs/:id/ack", async (req: Request<{ id: string }>, res: Response) => {
+    const token = req.query["token"];
+    if (typeof token !== "string" || !verifyAckToken(d.secret, req.params.id, token)) throw new HttpError(404, "this acknowledgement link is not valid");
+    const h = await redis().hmget(k.handoff(req.params.id), "contact", "team", "status");
+    if (!h[0]) throw new HttpError(404, `no hand-off "${req.params.id}"`);
+    const body = h[2] === "cancelled" ? "<p>This hand-off was cancelled: the contact's journey ended before it was picked up.</p>"
+      : `<p>Hand-off of contact <strong>${esc(h[0])}</strong> to ${esc(h[1])}.</p><form method="post"><button type="submit">Acknowledge</button></form>`;
+    res.type("html").send(simplePage("Acknowledge the hand-off", body));
+  });
+
   r.post("/handoffs/:id/ack", ackAuth, json, async (req: Request<{ id: string }>, res: Response) => {
     const b = AckById.safeParse(req.body ?? {});
     if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
@@ -97,7 +110,9 @@ export function adminRouter(d: AdminDeps): Router {
     if (status === "cancelled") throw new HttpError(409, `hand-off "${handoff}" was cancelled: the contact's journey run ended before it was resolved`);
     const { by, messageId } = b.data;
     await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
-    res.json({ success: true, contact, handoff });
+    // The confirmation page's button (a browser form) gets a page back; API clients get JSON.
+    if (req.is("application/x-www-form-urlencoded")) res.type("html").send(simplePage("Acknowledged", "<p>Thank you: the hand-off is acknowledged.</p>"));
+    else res.json({ success: true, contact, handoff });
   });
 
   r.get("/journeys", auth, async (req: Request, res: Response) => {

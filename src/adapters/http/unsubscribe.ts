@@ -11,17 +11,10 @@ import type { Engine } from "../pipeline/engine.js";
 import { verifyUnsubscribeToken } from "../email/index.js";
 import { currentId } from "../redis/state.js";
 import { HttpError } from "./errors.js";
+import { simplePage as page } from "./html.js";
 
 /** What the routes need. */
 export type UnsubscribeDeps = { engine: Pick<Engine, "keys" | "redis" | "inbox">; secret: Buffer };
-
-const page = (title: string, body: string) => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#1a1a1a}
-button{font:inherit;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#1d4ed8;color:#fff;cursor:pointer}
-button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}</style></head>
-<body><main><h1>${title}</h1>${body}</main></body></html>`;
 
 /** The router (mount it at `/v1`, without admin auth). */
 export function unsubscribeRouter(d: UnsubscribeDeps): Router {
