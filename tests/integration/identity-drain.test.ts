@@ -43,4 +43,11 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     expect(await f.redis.get(f.engine.keys.alias("a1"))).toBe("u1");
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
+
+  it("two identifies naming each other do not wait for each other in a circle", async () => {
+    await f.push([{ type: "identify", userId: "x1", anonymousId: "y1", traits: { n: 1 }, timestamp: at(0) }]);
+    await f.push([{ type: "identify", userId: "y1", anonymousId: "x1", traits: { n: 2 }, timestamp: at(1) }]);
+    await drain(f.deps(J), "x1");
+    expect(await f.engine.inbox.backlog()).toBe(0);
+  });
 });

@@ -85,8 +85,12 @@ export type Prepared =
   | { kind: "first"; other: string }
   | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; started: number };
 
-/** Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand. */
-export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number): Promise<Prepared> {
+/**
+ * Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand.
+ * `waiting`: contacts whose drains wait for this one (a merge of one of them goes ahead
+ * without draining it first: two identifies naming each other must not wait in a circle).
+ */
+export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number, waiting?: ReadonlySet<string>): Promise<Prepared> {
   const k = d.keys;
   const { alias, stored, version, open, raw } = r;
   if (typeof alias === "string") return { kind: "forward", to: alias };
@@ -128,7 +132,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
       if (merged !== "") break; // one merge per commit
       // The anonymous contact's own inputs waiting (sent before the identify, not evaluated
       // yet) are its history: they go first, on its own state, as in time order.
-      if ((await d.redis.llen(k.inbox(item.m))) > 0) return { kind: "first", other: item.m };
+      if (!waiting?.has(item.m) && (await d.redis.llen(k.inbox(item.m))) > 0) return { kind: "first", other: item.m };
       const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, k, [item.m])) as [StoredContact];
       if (anon) {
         const from = decodeState(anon);
@@ -194,13 +198,13 @@ export async function committed(d: DrainDeps, p: Extract<Prepared, { kind: "comm
  * own instant after whatever the inbox holds, even when the inbox is empty: so a wake job,
  * and any drain the sweep queues, catches a contact's due wake-ups up.
  */
-export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number): Promise<number> {
+export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number, waiting?: ReadonlySet<string>): Promise<number> {
   let done = 0;
   for (let round = 0; round < 10_000; round++) {
     const { reads: [read], cursors } = await readContacts(d, [contact]);
-    const p = await prepare(d, contact, read!, cursors, wakeBy);
+    const p = await prepare(d, contact, read!, cursors, wakeBy, waiting);
     if (p.kind === "first") {
-      await drain(d, p.other, queued);
+      await drain(d, p.other, queued, undefined, new Set([...(waiting ?? []), contact]));
       continue;
     }
     if (p.kind !== "commit") return done + (await conclude(d, contact, p));
