@@ -6,6 +6,7 @@ import { drain } from "../../src/adapters/pipeline/drain.js";
 import { DrainBatcher } from "../../src/adapters/pipeline/drain-batcher.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { compileJourney, simulate } from "../helpers.js";
+import { ENV, WORKSPACE } from "../core/support.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -49,5 +50,50 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     await f.push([{ type: "identify", userId: "y1", anonymousId: "x1", traits: { n: 2 }, timestamp: at(1) }]);
     await drain(f.deps(J), "x1");
     expect(await f.engine.inbox.backlog()).toBe(0);
+  });
+
+  it("with the overdue grace: the anonymous contact's wake-ups due by the merge fire on it, later inputs are the user's", async () => {
+    const K = compileJourney(`
+id: idk
+entry: { event: Signup }
+stages: [ { id: a }, { id: b, when: { inStage: { for: 1s } } }, { id: c, when: { performed: { event: Click } } } ]
+`);
+    const anon = [{ type: "track", anonymousId: "a2", event: "Signup", timestamp: at(0) }];
+    const user = [{ type: "identify", userId: "u2", anonymousId: "a2", traits: {}, timestamp: at(5) }];
+    const later = [{ type: "track", anonymousId: "a2", event: "Click", timestamp: at(6) }];
+    const deps = { ...f.deps(K), overdueGraceMs: 2_000 };
+    // The anonymous contact is drained alone first: its overdue wake-up (Signup + 1 s) waits the grace.
+    await f.push(anon);
+    await drain(deps, "a2");
+    await f.push(user);
+    await f.push(later);
+    await drain(deps, "u2");
+    const expected = simulate(K, [...anon, ...user, ...later]).records;
+    expect(expected.filter((r) => r.contact === "a2").map((r) => r.type)).toContain("stage.entered");
+    expect(await readJournal(f.redis, f.engine.keys, "a2")).toEqual(expected.filter((r) => r.contact === "a2"));
+    // The Click stamped after the identify went to the user (moved from the anonymous inbox by the merge).
+    await drain(deps, "u2");
+    expect(await readJournal(f.redis, f.engine.keys, "u2")).toEqual(expected.filter((r) => r.contact === "u2"));
+  });
+
+  it("a hand-off of the anonymous contact's run is cancelled when the merged run ends unresolved", async () => {
+    const H = compileJourney(`
+id: idh
+entry: { event: Signup }
+exit: [ { event: Quit } ]
+stages: [ { id: a } ]
+triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sales, sla: 1h } } ] } ]
+`, { workspace: WORKSPACE, env: ENV });
+    await f.push([{ type: "track", anonymousId: "a3", event: "Signup", timestamp: at(0) }]);
+    await drain(f.deps(H), "a3");
+    const [id] = await f.redis.zrange(f.engine.keys.handoffs("open"), "0", "-1");
+    expect(id).toBeDefined();
+    await f.push([
+      { type: "identify", userId: "u3", anonymousId: "a3", traits: {}, timestamp: at(1) },
+      { type: "track", userId: "u3", event: "Quit", timestamp: at(2) },
+    ]);
+    await drain(f.deps(H), "u3");
+    expect(await f.redis.zrange(f.engine.keys.handoffs("open"), "0", "-1")).toEqual([]);
+    expect(await f.redis.zrange(f.engine.keys.handoffs("cancelled"), "0", "-1")).toEqual([id]);
   });
 });

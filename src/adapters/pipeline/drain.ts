@@ -82,29 +82,37 @@ export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ 
 export type Prepared =
   | { kind: "forward"; to: string }
   | { kind: "idle" }
-  | { kind: "first"; other: string }
+  | { kind: "first"; other: string; until: number }
   | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; started: number };
 
 /**
  * Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand.
  * `waiting`: contacts whose drains wait for this one (a merge of one of them goes ahead
  * without draining it first: two identifies naming each other must not wait in a circle).
+ * `until`: the instant of a merge waiting for this (anonymous) contact: only its history up
+ * to then is evaluated (the inbox's leading inputs stamped by then, wake-ups due by then).
  */
-export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number, waiting?: ReadonlySet<string>): Promise<Prepared> {
+export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number, waiting?: ReadonlySet<string>, until?: number): Promise<Prepared> {
   const k = d.keys;
   const { alias, stored, version, open, raw } = r;
   if (typeof alias === "string") return { kind: "forward", to: alias };
-  const items = raw.map((x) => JSON.parse(x) as InboxItem);
-  // A batch is evaluated in timestamp order, as simulate replays a file (a stable sort: equal
-  // instants keep their arrival order). Not a batch holding a merge: its place counts, and a
-  // commit consumes a prefix of the inbox.
-  if (items.length > 1 && !items.some((x) => x.m !== undefined)) items.sort((a, b) => a.at - b.at);
+  let items = raw.map((x) => JSON.parse(x) as InboxItem);
+  if (until !== undefined) {
+    // History up to a merge: the leading inputs stamped by then (a prefix: commits consume one).
+    const n = items.findIndex((x) => x.at > until);
+    if (n >= 0) items = items.slice(0, n);
+  } else if (items.length > 1 && !items.some((x) => x.m !== undefined)) {
+    // A batch is evaluated in timestamp order, as simulate replays a file (a stable sort:
+    // equal instants keep their arrival order). Not a batch holding a merge: its place
+    // counts, and a commit consumes a prefix of the inbox.
+    items.sort((a, b) => a.at - b.at);
+  }
   if (items.length === 0 && !(stored instanceof Buffer)) return { kind: "idle" };
   const started = performance.now();
   const compiled = d.compiled();
   const dict = dictionaryOf(compiled);
   let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
-  const dueBy = Math.max(Date.now(), wakeBy ?? 0);
+  const dueBy = until ?? Math.max(Date.now(), wakeBy ?? 0);
   // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
   if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return { kind: "idle" };
   const before = runPositions(compiled, state);
@@ -130,12 +138,19 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
       if (merged !== "") break; // one merge per commit
-      // The anonymous contact's own inputs waiting (sent before the identify, not evaluated
-      // yet) are its history: they go first, on its own state, as in time order.
-      if (!waiting?.has(item.m) && (await d.redis.llen(k.inbox(item.m))) > 0) return { kind: "first", other: item.m };
       const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, k, [item.m])) as [StoredContact];
-      if (anon) {
-        const from = decodeState(anon);
+      const from = anon ? decodeState(anon) : null;
+      // The anonymous contact's history up to the merge's instant goes first, on its own
+      // state, as in time order: its inputs waiting (sent before the identify, not evaluated
+      // yet) stamped by then, and its wake-ups due by then.
+      if (!waiting?.has(item.m)) {
+        const head = await d.redis.lindex(k.inbox(item.m), 0);
+        const headAt = head === null ? Infinity : (JSON.parse(head) as InboxItem).at;
+        if (headAt <= item.at || (from?.wakeAt != null && from.wakeAt <= item.at)) return { kind: "first", other: item.m, until: item.at };
+      }
+      if (from) {
+        // Its hand-offs are the merged contact's now: tracked, so they are cancelled if dropped.
+        for (const id of trackedHandoffs(from)) handoffsBefore.add(id);
         const positions = runPositions(compiled, from);
         // The anonymous id leaves the stage sets; runs taken over keep their positions (for
         // the counters) and put the user in their stage's set.
@@ -163,7 +178,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // a drain with no inputs (the sweep's), or with no grace. A drain of inputs leaves those
   // its inputs made overdue to a wake job after the grace (OVERDUE_WAKE_GRACE_MS), so the
   // contact's next messages go first; a message stamped after a wake-up fires it first.
-  if (items.length === 0 || wakeBy !== undefined || d.overdueGraceMs === 0) {
+  if (items.length === 0 || wakeBy !== undefined || until !== undefined || d.overdueGraceMs === 0) {
     for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
   }
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
@@ -198,13 +213,13 @@ export async function committed(d: DrainDeps, p: Extract<Prepared, { kind: "comm
  * own instant after whatever the inbox holds, even when the inbox is empty: so a wake job,
  * and any drain the sweep queues, catches a contact's due wake-ups up.
  */
-export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number, waiting?: ReadonlySet<string>): Promise<number> {
+export async function drain(d: DrainDeps, contact: string, queued?: string[], wakeBy?: number, waiting?: ReadonlySet<string>, until?: number): Promise<number> {
   let done = 0;
   for (let round = 0; round < 10_000; round++) {
     const { reads: [read], cursors } = await readContacts(d, [contact]);
-    const p = await prepare(d, contact, read!, cursors, wakeBy, waiting);
+    const p = await prepare(d, contact, read!, cursors, wakeBy, waiting, until);
     if (p.kind === "first") {
-      await drain(d, p.other, queued, undefined, new Set([...(waiting ?? []), contact]));
+      await drain(d, p.other, queued, undefined, new Set([...(waiting ?? []), contact]), p.until);
       continue;
     }
     if (p.kind !== "commit") return done + (await conclude(d, contact, p));
