@@ -26,6 +26,8 @@ export type Runtime = {
   metrics: Metrics;
   /** Swaps the journeys, workspace and templates in force. */
   deploy(d: Deployable): void;
+  /** Stops the workers taking jobs; waits up to `ms` for their running ones. */
+  stopWorkers(ms: number): Promise<void>;
   close(ms: number): Promise<void>;
 };
 
@@ -61,6 +63,9 @@ export async function createRuntime(config: Config, d: Deployable, log: Logger, 
     deploy(next) {
       engine.deploy(next.compiled, next.workspace);
       renderer = new TemplateRenderer(next.templates);
+    },
+    async stopWorkers(ms) {
+      await Promise.all([engine.stopWorker(ms), actions?.close(ms)]);
     },
     async close(ms) {
       await Promise.all([engine.close(ms), actions?.close(ms)]);

@@ -2,7 +2,9 @@
  * Closing a BullMQ worker within a deadline. `Worker.close()` waits for the running jobs, and
  * a later `close(true)` only returns that same wait; so past the deadline we stop waiting
  * instead. The process then exits: the jobs still running are handed back (their locks
- * lapse and another worker takes them; effect ids keep them from being done twice).
+ * lapse and another worker takes them). A drain commits nothing twice (version checks); a
+ * send cut off after its server accepted it may reach the receiver again, with the same
+ * `Message-ID` / `webhook-id`, as after a crash.
  */
 import type { Worker } from "bullmq";
 

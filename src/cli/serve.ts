@@ -114,10 +114,14 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     process.once("SIGINT", () => r());
   });
   log.info("shutting down: finishing in-flight work");
-  // One deadline for everything: the HTTP server's open requests, then the workers' jobs.
+  // One deadline for everything: the workers stop taking jobs at once (their running ones
+  // get until the deadline) while the HTTP server finishes its open requests (whose pushes
+  // still reach Redis: the queues close last).
   const ms = config.WAYMARK_SHUTDOWN_SECONDS * 1_000;
   const deadline = Date.now() + ms;
+  const workers = runtime.stopWorkers(ms);
   if (server) await new Promise((r) => { server!.close(() => r(undefined)); setTimeout(r, ms).unref(); });
+  await workers;
   await runtime.close(Math.max(0, deadline - Date.now()));
   sub.disconnect();
   await redis.quit().catch(() => undefined);

@@ -177,11 +177,16 @@ export class Engine {
     return batcher.drain(data.cs ?? (data.c ? [data.c] : []));
   }
 
-  /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
-  async close(ms = 10_000): Promise<void> {
+  /** Stops taking jobs and waits up to `ms` for the running ones; false when some were still running. */
+  async stopWorker(ms = 10_000): Promise<boolean> {
     clearInterval(this.sweeper);
     clearInterval(this.audiences);
-    if (this.worker && !(await closeWithin(this.worker, ms))) this.o.log.warn({ ms }, "drains still running at the deadline: handed back");
+    return !this.worker || closeWithin(this.worker, ms);
+  }
+
+  /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */
+  async close(ms = 10_000): Promise<void> {
+    if (!(await this.stopWorker(ms))) this.o.log.warn({ ms }, "drains still running at the deadline: handed back");
     await this.queue.close();
     await this.outbox.close();
     this.queueRedis.disconnect();
