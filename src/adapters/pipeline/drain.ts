@@ -76,7 +76,8 @@ export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ 
 /**
  * One evaluation of what a contact's read holds, ready to commit: `forward` (an alias: the
  * inbox goes to the user), `idle` (nothing to do), `first` (an identity merge whose
- * anonymous contact still has inputs waiting: drain `other` first, then this contact again),
+ * anonymous contact still has history up to `until` waiting: drain `other` up to then
+ * first, then this contact again),
  * or the commit with the wake job to add first (when the wake-up moved).
  */
 export type Prepared =
