@@ -6,7 +6,7 @@ import { drain } from "../../src/adapters/pipeline/drain.js";
 import { DrainBatcher } from "../../src/adapters/pipeline/drain-batcher.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { compileJourney, simulate } from "../helpers.js";
-import { ENV, WORKSPACE } from "../core/support.js";
+import { ENV, WORKSPACE, only } from "../core/support.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -19,7 +19,8 @@ score: { rules: [ { event: Click, points: 1 } ] }
 triggers: [ { id: t, on: { event: Click }, do: [ { set: { clicked: true } } ] } ]
 `);
 
-const at = (s: number) => new Date(Date.now() - 60_000 + s * 1_000).toISOString();
+const BASE = Date.now() - 60_000;
+const at = (s: number) => new Date(BASE + s * 1_000).toISOString();
 
 describe("an identity merge with the anonymous inbox not drained", () => {
   for (const via of ["drain", "batched drain"] as const) it(`drains the anonymous contact first, then merges: the journals equal simulate's (${via})`, async () => {
@@ -95,5 +96,31 @@ triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sale
     await drain(f.deps(H), "u3");
     expect(await f.redis.zrange(f.engine.keys.handoffs("open"), "0", "-1")).toEqual([]);
     expect(await f.redis.zrange(f.engine.keys.handoffs("cancelled"), "0", "-1")).toEqual([id]);
+  });
+});
+
+describe("the overdue grace and a stale wake job", () => {
+  it("a wake job whose wake-up was caught up already leaves the next one its own grace", async () => {
+    const P = compileJourney(`
+id: pw
+entry: { event: Ping }
+reentry: always
+stages: [ { id: a } ]
+segments: { active: { when: { performed: { event: Ping, within: 10s } } } }
+`);
+    const deps = { ...f.deps(P), overdueGraceMs: 2_000 };
+    const ping = (s: number) => ({ type: "track", userId: "p", event: "Ping", timestamp: at(s) });
+    await f.push([ping(0)]);
+    await drain(deps, "p"); // the window's end (10 s) is overdue: left to its job, after the grace
+    await f.push([ping(15)]);
+    await drain(deps, "p"); // stamped after it: the evaluator catches 10 s up; the next end (25 s) waits its grace
+    const w1 = Date.parse(at(10));
+    await drain(deps, "p", undefined, w1); // the job for 10 s runs: stale, it must not fire 25 s
+    await f.push([ping(20)]);
+    await drain(deps, "p");
+    await drain(deps, "p", undefined, Date.parse(at(30))); // the window's last end, at 30 s
+    const expected = simulate(P, [ping(0), ping(15), ping(20)], at(40)).records;
+    expect(only(expected, "segment.entered", "segment.exited").length).toBe(4);
+    expect(await readJournal(f.redis, f.engine.keys, "p")).toEqual(expected);
   });
 });

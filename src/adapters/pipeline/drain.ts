@@ -113,7 +113,11 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   const compiled = d.compiled();
   const dict = dictionaryOf(compiled);
   let state = stored instanceof Buffer ? decodeState(stored) : newContact(contact);
-  const dueBy = until ?? Math.max(Date.now(), wakeBy ?? 0);
+  // A wake job whose wake-up is done already (the contact's next one is later, with a job of
+  // its own) catches nothing up: it would cut that one's grace short.
+  const stale = wakeBy !== undefined && (state.wakeAt === null || state.wakeAt > wakeBy);
+  if (stale && items.length === 0) return { kind: "idle" };
+  const dueBy = until ?? (stale ? Date.now() : Math.max(Date.now(), wakeBy ?? 0));
   // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
   if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return { kind: "idle" };
   const before = runPositions(compiled, state);
@@ -179,7 +183,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // a drain with no inputs (the sweep's), or with no grace. A drain of inputs leaves those
   // its inputs made overdue to a wake job after the grace (OVERDUE_WAKE_GRACE_MS), so the
   // contact's next messages go first; a message stamped after a wake-up fires it first.
-  if (items.length === 0 || wakeBy !== undefined || until !== undefined || d.overdueGraceMs === 0) {
+  if (items.length === 0 || (wakeBy !== undefined && !stale) || until !== undefined || d.overdueGraceMs === 0) {
     for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
   }
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
