@@ -59,15 +59,25 @@ export type Resolved = {
 };
 
 /**
- * The event time: `timestamp`, corrected for client clock skew when `sentAt` and the
- * server's receipt time are known (`receivedAt - (sentAt - timestamp)`), else receipt time.
+ * How far apart `sentAt` and the receipt time may be (ms) and still count as clocks that
+ * agree: within it the difference is transit time (and a client's retries), and the
+ * `timestamp` is taken as it is, so events sent live through a Segment client (which always
+ * sets `sentAt`) land at the instants `simulate` gives them.
+ */
+export const SKEW_TOLERANCE_MS = 30_000;
+
+/**
+ * The event time: `timestamp` (else `originalTimestamp`); when `sentAt` shows the client's
+ * clock off by more than {@link SKEW_TOLERANCE_MS} from the receipt time, corrected as
+ * Segment does (`receivedAt - (sentAt - timestamp)`); without a timestamp, receipt time.
  */
 export function eventTime(m: Pick<Message, "timestamp" | "originalTimestamp" | "sentAt">, receivedAt: number): number {
   const ts = m.timestamp ?? m.originalTimestamp;
   if (ts === undefined) return receivedAt;
   const t = Date.parse(ts);
-  if (m.sentAt !== undefined) return receivedAt - (Date.parse(m.sentAt) - t);
-  return t;
+  if (m.sentAt === undefined) return t;
+  const sent = Date.parse(m.sentAt);
+  return Math.abs(receivedAt - sent) <= SKEW_TOLERANCE_MS ? t : receivedAt - (sent - t);
 }
 
 /** Turns a validated message into an evaluator input at time `at`. */

@@ -165,12 +165,18 @@ describe("event time", () => {
     const iso = (ms: number) => new Date(ms).toISOString();
     expect((await post(`${s.base}/v1/track`, { ...go("skew1"), timestamp: iso(t0 + hour - 600_000), sentAt: iso(t0 + hour) }, auth)).status).toBe(200);
     expect((await post(`${s.base}/v1/batch`, { batch: [{ ...go("skew2"), timestamp: iso(t0 + hour) }], sentAt: iso(t0 + hour) }, auth)).status).toBe(200);
-    // Without sentAt, the timestamp is taken as it is.
+    // Without sentAt, the timestamp is taken as it is; so it is when sentAt is within the
+    // tolerance of the receipt time (transit, retries: the clocks agree).
     expect((await post(`${s.base}/v1/track`, { ...go("noskew"), timestamp: iso(t0 - 2 * hour) }, auth)).status).toBe(200);
+    expect((await post(`${s.base}/v1/track`, { ...go("inside"), timestamp: iso(t0 - 2 * hour), sentAt: iso(t0 - 20_000) }, auth)).status).toBe(200);
+    expect((await post(`${s.base}/v1/track`, { ...go("outside"), timestamp: iso(t0 - 2 * hour), sentAt: iso(t0 - 120_000) }, auth)).status).toBe(200);
     const at = async (c: string) => Date.parse(ofType(await journalUntil(s, c, (j) => ofType(j, "journey.entered").length > 0), "journey.entered")[0]!.at);
     expect(Math.abs((await at("skew1")) - (t0 - 600_000))).toBeLessThan(5_000);
     expect(Math.abs((await at("skew2")) - t0)).toBeLessThan(5_000);
     expect(await at("noskew")).toBe(t0 - 2 * hour);
+    expect(await at("inside")).toBe(t0 - 2 * hour);
+    // Two minutes behind: corrected by the skew (received at t0 or a little later).
+    expect(Math.abs((await at("outside")) - (t0 - 2 * hour + 120_000))).toBeLessThan(5_000);
   });
 
   it("clamps a time far in the future (no sentAt) to a minute after receipt", async () => {
