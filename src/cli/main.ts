@@ -66,5 +66,11 @@ export function program(): Command {
 
 /** Runs the CLI with `argv`. */
 export async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (`waymark schema | head`) closes the pipe: that ends the
+  // output, it is not a failure of the command.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   await program().parseAsync(argv);
 }

@@ -9,10 +9,19 @@ import { NdjsonWriter } from "./ndjson-writer.js";
 /** Options of one simulation. */
 export type SimulateOptions = { journeys: string; events: string; until?: number };
 
-/** Reads and orders the events file; throws a `file:line: message` error on a bad line. */
+/**
+ * Reads and orders the events file; throws a `file:line: message` error on a bad line. A
+ * message repeating an earlier line's `messageId` is skipped, as ingest ignores it.
+ */
 export async function readEvents(file: string): Promise<Resolved[]> {
-  const text = await readFile(file, "utf8");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    throw new EventsError(`${file}: cannot read the events file: ${(e as Error).message}`);
+  }
   const out: { r: Resolved; i: number }[] = [];
+  const seen = new Set<string>();
   let lineNo = 0;
   let last: number | undefined;
   for (const line of text.split("\n")) {
@@ -31,6 +40,10 @@ export async function readEvents(file: string): Promise<Resolved[]> {
       throw new EventsError(`${file}:${lineNo}: invalid message${where}: ${issue.message}`);
     }
     const m = parsed.data;
+    if (m.messageId !== undefined) {
+      if (seen.has(m.messageId)) continue;
+      seen.add(m.messageId);
+    }
     // With a receipt time the ingest rule applies (sentAt skew correction); without one the
     // timestamp is taken as it is, and a message without any time follows the previous one.
     const stamp = m.timestamp ?? m.originalTimestamp;

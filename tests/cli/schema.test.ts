@@ -2,6 +2,7 @@
  * `waymark schema`: a JSON Schema (draft 2020-12) for editors that agrees with the loader
  * on the shapes it can express: checked with ajv against real and broken journey files.
  */
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 // The named export: with NodeNext, TypeScript types the default import of this CommonJS module as the module object.
@@ -109,5 +110,18 @@ describe("validating documents with ajv", () => {
   it("rejects an inline secret in waymark.yaml", () => {
     expect(validateWorkspace(yamlAt("tests/fixtures/broken/inline-secret/waymark.yaml"))).toBe(false);
     expect(errorsOf(validateWorkspace)).toContainEqual(expect.stringContaining("/endpoints/sales-crm/secret must match pattern"));
+  });
+});
+
+describe("waymark schema into a reader that stops early", () => {
+  it("ends quietly with exit 0 when the pipe closes (`waymark schema | head`)", async () => {
+    const child = spawn(process.execPath, ["bin/waymark.js", "schema"], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    // Our end closes before the schema is written, as a `head` that has read enough does.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((r) => child.once("exit", (c) => r(c)));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
   });
 });

@@ -61,6 +61,18 @@ describe.concurrent("waymark simulate on the contract's example", () => {
     expect(at).toEqual([...at].sort());
   });
 
+  it("skips a message that repeats an earlier one's messageId, as ingest does", async () => {
+    const lines = readFileSync(join(ROOT, EXAMPLE, "events.ndjson"), "utf8").split("\n").filter((l) => l.trim());
+    const tagged = lines.map((l, i) => JSON.stringify({ ...JSON.parse(l), messageId: `m-${i}` }));
+    // Each message sent twice, the copy an hour later: a client retrying after a lost answer.
+    const twice = tagged.flatMap((l) => [l, JSON.stringify({ ...JSON.parse(l), timestamp: new Date(Date.parse(JSON.parse(l).timestamp) + 3_600_000).toISOString() })]);
+    const file = join(tmp, "twice.ndjson");
+    writeFileSync(file, `${twice.join("\n")}\n`);
+    const [once, dup] = await Promise.all([exampleRun(), simulate(`${EXAMPLE}/journeys`, file)]);
+    expect(dup.code).toBe(0);
+    expect(dup.stdout).toBe(once.stdout);
+  });
+
   it("check.mjs (through npx --no-install waymark) finds every expected record", () => {
     const r = spawnSync(process.execPath, [`${EXAMPLE}/check.mjs`], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
     expect(r.stdout).toContain("example matches the contract");
@@ -167,6 +179,13 @@ describe.concurrent("unusable input", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toMatch(new RegExp(`^${escape(file)}:2: invalid message at event: .+\\n$`));
+  });
+
+  it("an events file that cannot be read: exit 2, one line naming it", async () => {
+    const r = await simulate(HANDOFF, join(tmp, "missing.ndjson"));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(new RegExp(`^${escape(join(tmp, "missing.ndjson"))}: cannot read the events file: ENOENT.*\\n$`));
   });
 
   it("invalid journeys: exit 1, the problems on stderr, nothing on stdout", async () => {
