@@ -43,6 +43,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   const loaded = await loadJourneys(config, env);
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${p}\n`);
+    process.stderr.write(`waymark: WAYMARK_JOURNEYS=${config.WAYMARK_JOURNEYS}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? "" : "s"}, nothing started\n`);
     log.fatal({ problems: loaded.problems.length }, "journeys do not validate: nothing started");
     return 1;
   }

@@ -1,5 +1,7 @@
 /**
- * `waymark validate [dir]`: exit 0 with a summary, or 1 with one `path:line:col: message` per problem.
+ * `waymark validate [dir]`: exit 0 with a summary, or 1 with one `path:line:col: message` per
+ * problem on stdout (and nothing else there: the count goes to stderr, so the output can be
+ * read line by line as problems).
  */
 import { formatProblem } from "../core/index.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
@@ -10,7 +12,7 @@ export async function runValidate(dir: string): Promise<number> {
   for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
   if (!r.ok) {
     for (const p of r.problems) process.stdout.write(`${formatProblem(p)}\n`);
-    process.stdout.write(`${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}: nothing would be deployed\n`);
+    process.stderr.write(`${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}: nothing would be deployed\n`);
     return 1;
   }
   const d = r.definitions;

@@ -107,9 +107,9 @@ describe("waymark validate on broken folders", () => {
     const r = await runCli(["validate", `${base}/${c.dir}`], c.env);
     const n = c.problems.length;
     const lines = c.problems.map(([file, line, col, , message]) => `${base}/${c.dir}/${file}:${line}:${col}: ${message}`);
-    expect(r.stdout).toBe(`${[...lines, `${n} problem${n === 1 ? "" : "s"}: nothing would be deployed`].join("\n")}\n`);
+    expect(r.stdout).toBe(`${lines.join("\n")}\n`);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toBe(`${n} problem${n === 1 ? "" : "s"}: nothing would be deployed\n`);
   });
 
   it.each(cases.flatMap((c) => c.problems.map((p) => [`${c.dir}/${p[0]}:${p[1]}:${p[2]}`, p[3]] as const)))(
@@ -141,6 +141,12 @@ describe("waymark validate on valid folders", () => {
     expect(plain.code).toBe(0);
   });
 
+  it("counts a secret set to the empty string as unset", async () => {
+    const r = await runCli(["validate", "tests/fixtures/valid/full"], { CRM_SECRET: "", ADS_SECRET: "c2VjcmV0LXR3bw==" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("warning: tests/fixtures/valid/full/waymark.yaml:9:13: environment variable CRM_SECRET is empty\n");
+  });
+
   it("warns on stderr (with positions) about unset secrets, without failing", async () => {
     const r = await runCli(["validate", "tests/fixtures/valid/full"]);
     expect(r.code).toBe(0);
@@ -155,6 +161,7 @@ describe("waymark validate on valid folders", () => {
   it("reports a missing folder as a problem, exit 1", async () => {
     const r = await runCli(["validate", "tests/fixtures/no-such-folder"]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^tests\/fixtures\/no-such-folder:1:1: cannot read journeys folder: .*\n1 problem: nothing would be deployed\n$/);
+    expect(r.stdout).toMatch(/^tests\/fixtures\/no-such-folder:1:1: cannot read journeys folder: [^\n]*\n$/);
+    expect(r.stderr).toBe("1 problem: nothing would be deployed\n");
   });
 });

@@ -23,6 +23,16 @@ describe("waymark start", () => {
     expect(r.stderr).toContain("WAYMARK_BATCH");
   });
 
+  it("refuses journeys whose secret is empty, naming the variable, the position and WAYMARK_JOURNEYS", async () => {
+    const r = spawnSync(process.execPath, ["bin/waymark.js", "worker"], {
+      env: { ...process.env, REDIS_URL: await redisUrl(), WAYMARK_PREFIX: randomPrefix(), WAYMARK_JOURNEYS: "tests/fixtures/valid/full", CRM_SECRET: "", ADS_SECRET: "c2VjcmV0LXR3bw==" },
+      encoding: "utf8", timeout: 20_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("tests/fixtures/valid/full/waymark.yaml:9:13: environment variable CRM_SECRET is empty");
+    expect(r.stderr).toContain("waymark: WAYMARK_JOURNEYS=tests/fixtures/valid/full: 1 problem, nothing started");
+  });
+
   it("stops naming REDIS_URL when no Redis answers there", () => {
     // Port 1 on loopback: nothing listens (connection refused at once).
     const r = spawnSync(process.execPath, ["bin/waymark.js", "worker"], {

@@ -59,8 +59,8 @@ export function loadDefinitions(input: LoadInput): LoadResult {
         workspace = parsed.data;
         problems.push(...checkWorkspace(workspace).map(src.problemAt));
         const env = substituteEnv(workspace, input.env);
-        for (const { path, name } of env.missing) {
-          const p = src.problemAt({ path, message: `environment variable ${name} is not set` });
+        for (const { path, name, empty } of env.missing) {
+          const p = src.problemAt({ path, message: `environment variable ${name} is ${empty ? "empty" : "not set"}` });
           (input.requireEnv ? problems : warnings).push(p);
         }
         workspace = env.value;
@@ -114,13 +114,14 @@ function declaredNames(data: unknown): Workspace {
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 function substituteEnv(w: Workspace, env: Record<string, string | undefined>) {
-  const missing: { path: PropertyKey[]; name: string }[] = [];
+  // An empty value counts as unset (an empty secret would sign every webhook with no key).
+  const missing: { path: PropertyKey[]; name: string; empty: boolean }[] = [];
   const walk = (v: unknown, path: PropertyKey[]): unknown => {
     if (typeof v === "string") {
       return v.replace(ENV_REF, (whole, name: string) => {
         const value = env[name];
-        if (value === undefined) {
-          missing.push({ path, name });
+        if (value === undefined || value === "") {
+          missing.push({ path, name, empty: value === "" });
           return whole;
         }
         return value;
