@@ -3,7 +3,7 @@
 // reloads; plus the app's request ids, health check, JSON 404 and 500.
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { JournalRecord } from "../../src/core/index.js";
-import { compileSources } from "../helpers.js";
+import { compileSources, simulate } from "../helpers.js";
 import { stopRedis, until } from "../integration/redis.js";
 import { ADMIN_TOKEN, WRITE_KEY, admin, basic, closeAll, eventually, get, journal, journalUntil, ofType, post, startServer, type TestServer } from "./server.js";
 
@@ -149,6 +149,42 @@ describe("hand-off acknowledgements", () => {
     const invalid = await post(`${s.base}/v1/handoffs/ack`, { userId: "bob" }, admin);
     expect(invalid.status).toBe(400);
     expect(invalid.body["issues"]).toEqual([expect.objectContaining({ path: ["team"] })]);
+  });
+});
+
+describe("hand-off acknowledgements as simulate files write them", () => {
+  it("takes both ack forms with their timestamps, keeps who acknowledged, and the journal equals simulate's", async () => {
+    const s = await startServer({ compiled });
+    const t0 = Date.parse("2026-03-02T09:00:00.000Z");
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const events = [
+      { type: "track", userId: "ann", event: "Signed Up", timestamp: at(0) },
+      { type: "track", userId: "ann", event: "Clicked", timestamp: at(1_000) },
+      { type: "track", userId: "ann", event: "Clicked", timestamp: at(2_000) },
+      { type: "track", userId: "bob", event: "Signed Up", timestamp: at(0) },
+      { type: "track", userId: "bob", event: "Help", timestamp: at(5_000) },
+    ];
+    expect((await post(`${s.base}/v1/batch`, { batch: events }, ingest)).status).toBe(200);
+    const bobOpened = ofType(await journalUntil(s, "bob", (j) => ofType(j, "handoff.opened").length === 1), "handoff.opened")[0]!;
+    await journalUntil(s, "ann", (j) => ofType(j, "handoff.opened").length === 1);
+    // Twenty minutes after the hand-offs opened, well inside their SLA of an hour.
+    const annAck = { type: "ack", userId: "ann", team: "sales", by: "ana.lopez", timestamp: at(1_200_000) };
+    const bobAck = { type: "ack", handoff: bobOpened["handoff"], timestamp: at(1_300_000) };
+    expect(await post(`${s.base}/v1/handoffs/ack`, annAck, admin)).toMatchObject({ status: 200, body: { contact: "ann", team: "sales" } });
+    expect(await post(`${s.base}/v1/handoffs/ack`, bobAck, admin)).toMatchObject({ status: 200, body: { contact: "bob", handoff: bobOpened["handoff"] } });
+
+    const expected = simulate(compiled, [...events, annAck, bobAck]).records;
+    for (const c of ["ann", "bob"]) {
+      const live = await journalUntil(s, c, (j) => ofType(j, "handoff.resolved").length === 1);
+      // The CRM endpoint does not answer here: delivery outcomes are live's alone.
+      expect(live.filter((r) => r.type !== "webhook.failed")).toEqual(expected.filter((r) => r.contact === c));
+    }
+    expect(ofType(expected, "handoff.resolved")).toEqual([
+      expect.objectContaining({ contact: "ann", at: at(1_200_000), by: "ack", acknowledgedBy: "ana.lopez" }),
+      expect.objectContaining({ contact: "bob", at: at(1_300_000), by: "ack" }),
+    ]);
+    const listed = await get(`${s.base}/v1/handoffs?status=resolved`, admin);
+    expect(listed.body["handoffs"]).toEqual(expect.arrayContaining([expect.objectContaining({ contact: "ann", resolvedBy: "ack", acknowledgedBy: "ana.lopez" })]));
   });
 });
 

@@ -42,7 +42,7 @@ export function actionsAdminRouter(d: ActionsAdminDeps): Router {
     const handoffs = rows.map((h) => ({
       id: h["id"], status: h["status"], contact: h["contact"], journey: h["journey"], trigger: h["trigger"] || null, team: h["team"],
       owner: h["owner"] || null, openedAt: h["openedAt"], dueAt: h["dueAt"], breachedAt: h["breachedAt"] ?? null,
-      resolvedAt: h["resolvedAt"] ?? null, resolvedBy: h["by"] || null, cancelledAt: h["cancelledAt"] ?? null,
+      resolvedAt: h["resolvedAt"] ?? null, resolvedBy: h["by"] || null, acknowledgedBy: h["acknowledgedBy"] || null, cancelledAt: h["cancelledAt"] ?? null,
     }));
     res.json({ status, total, handoffs });
   });

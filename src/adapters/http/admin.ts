@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { requireAdmin } from "./auth.js";
 import { HttpError, sendInvalid } from "./errors.js";
 import { esc, simplePage } from "./html.js";
+import { MAX_FUTURE_MS } from "./segment-body.js";
 import { sendCsv, wantsCsv } from "./csv.js";
 import { contactView, journeyStats } from "./views.js";
 
@@ -36,8 +37,22 @@ const JournalQuery = z.object({
     .transform((t) => (t === undefined ? undefined : [t].flat().flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean))),
 });
 const Id = z.union([z.string().min(1).max(512), z.number().transform(String)]);
-const AckById = z.object({ by: z.string().max(256).optional(), messageId: z.string().min(1).max(512).optional() });
+/**
+ * An acknowledgement body: the `ack` lines of a simulate file (`type: "ack"` and a
+ * `timestamp`, the instant it happened: default now, at most a minute ahead) are taken as
+ * they are, so a file replayed over HTTP resolves what `simulate` resolves.
+ */
+const AckById = z.object({
+  type: z.literal("ack").optional(), by: z.string().max(256).optional(), messageId: z.string().min(1).max(512).optional(),
+  timestamp: z.iso.datetime({ offset: true }).optional(),
+});
 const AckByTeam = AckById.extend({ userId: Id, team: z.string().min(1).max(256) });
+const AckByHandoff = AckById.extend({ handoff: z.string().min(1).max(256) });
+
+/** When an acknowledgement happened: its timestamp (clamped like ingest's), else now. */
+function ackTime(timestamp: string | undefined, now: number): number {
+  return timestamp === undefined ? now : Math.min(Date.parse(timestamp), now + MAX_FUTURE_MS);
+}
 
 /** The admin router. */
 export function adminRouter(d: AdminDeps): Router {
@@ -73,14 +88,34 @@ export function adminRouter(d: AdminDeps): Router {
     res.json({ id, records });
   });
 
+  /** Queues the acknowledgement of one hand-off; returns its contact (404 unknown, 409 cancelled). */
+  const ackHandoff = async (handoff: string, a: { by?: string | undefined; messageId?: string | undefined; timestamp?: string | undefined }) => {
+    const [contact, status] = await redis().hmget(k.handoff(handoff), "contact", "status");
+    if (contact === null || contact === undefined) throw new HttpError(404, `no hand-off "${handoff}"`);
+    if (status === "cancelled") throw new HttpError(409, `hand-off "${handoff}" was cancelled: the contact's journey run ended before it was resolved`);
+    const now = Date.now();
+    await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(a.by ? { by: a.by } : {}) }, at: ackTime(a.timestamp, now) }, ...(a.messageId ? { messageId: a.messageId } : {}) }], now);
+    return contact;
+  };
+
+  // The two forms of a simulate file's ack lines: `{ userId, team }`, or `{ handoff }`.
   r.post("/handoffs/ack", auth, json, async (req: Request, res: Response) => {
-    const b = AckByTeam.safeParse(req.body ?? {});
+    const body: unknown = req.body ?? {};
+    if (typeof body === "object" && body !== null && "handoff" in body) {
+      const b = AckByHandoff.safeParse(body);
+      if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
+      const contact = await ackHandoff(b.data.handoff, b.data);
+      return res.json({ success: true, contact, handoff: b.data.handoff });
+    }
+    const b = AckByTeam.safeParse(body);
     if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
-    const { userId, team, by, messageId } = b.data;
+    const { userId, team, by, messageId, timestamp } = b.data;
     if (!(await exists(userId))) throw new HttpError(404, `no contact "${userId}"`);
-    await d.engine.inbox.push([{ contact: userId, item: { i: { kind: "ack", team, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
+    const now = Date.now();
+    await d.engine.inbox.push([{ contact: userId, item: { i: { kind: "ack", team, ...(by ? { by } : {}) }, at: ackTime(timestamp, now) }, ...(messageId ? { messageId } : {}) }], now);
     res.json({ success: true, contact: userId, team });
   });
+
 
   // A hand-off's own signed link (sent in its webhook) acknowledges it without the admin token.
   const ackAuth = (req: Request<{ id: string }>, res: Response, next: (e?: unknown) => void) => {
@@ -105,11 +140,7 @@ export function adminRouter(d: AdminDeps): Router {
     const b = AckById.safeParse(req.body ?? {});
     if (!b.success) return sendInvalid(res, "invalid acknowledgement", b.error.issues);
     const handoff = req.params.id;
-    const [contact, status] = await redis().hmget(k.handoff(handoff), "contact", "status");
-    if (contact === null || contact === undefined) throw new HttpError(404, `no hand-off "${handoff}"`);
-    if (status === "cancelled") throw new HttpError(409, `hand-off "${handoff}" was cancelled: the contact's journey run ended before it was resolved`);
-    const { by, messageId } = b.data;
-    await d.engine.inbox.push([{ contact, item: { i: { kind: "ack", handoff, ...(by ? { by } : {}) }, at: Date.now() }, ...(messageId ? { messageId } : {}) }], Date.now());
+    const contact = await ackHandoff(handoff, b.data);
     // The confirmation page's button (a browser form) gets a page back; API clients get JSON.
     if (req.is("application/x-www-form-urlencoded")) res.type("html").send(simplePage("Acknowledged", "<p>Thank you: the hand-off is acknowledged.</p>"));
     else res.json({ success: true, contact, handoff });

@@ -103,7 +103,8 @@ function handoffOps(k: Keys, r: JournalRecord, ops: CommitOp[]): void {
       ops.push(["ZADD", k.handoffs("breached"), at, id]);
       break;
     case "handoff.resolved":
-      ops.push(["HSET", key, "status", "resolved", "resolvedAt", r.at, "by", (r["by"] as string | undefined) ?? ""]);
+      ops.push(["HSET", key, "status", "resolved", "resolvedAt", r.at, "by", (r["by"] as string | undefined) ?? "",
+        "acknowledgedBy", (r["acknowledgedBy"] as string | undefined) ?? ""]);
       ops.push(["ZREM", k.handoffs("open"), id]);
       ops.push(["ZREM", k.handoffs("breached"), id]);
       ops.push(["ZADD", k.handoffs("resolved"), at, id]);

@@ -190,7 +190,9 @@ function handoffs(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null, ack: A
     const acked = ack !== null && (ack.handoff === h.id || (ack.handoff === undefined && ack.team === h.team));
     const byEvent = ev !== null && hs?.resolvedBy !== undefined && eventMatches(hs.resolvedBy, ev.name, ev.properties);
     if (acked || byEvent) {
-      record(ctx, j.id, "handoff.resolved", { ...fields, by: acked ? "ack" : "event", ...(h.br ? { breached: true } : {}) });
+      record(ctx, j.id, "handoff.resolved", {
+        ...fields, by: acked ? "ack" : "event", ...(acked && ack.by ? { acknowledgedBy: ack.by } : {}), ...(h.br ? { breached: true } : {}),
+      });
       continue;
     }
     if (!h.br && h.due <= ctx.t) {
