@@ -10,6 +10,7 @@ import { Engine } from "../../src/adapters/pipeline/engine.js";
 import { workerConnection, ready } from "../../src/adapters/redis/connection.js";
 import { entryLines } from "../../src/adapters/redis/codec.js";
 import { unpackContact } from "../../src/adapters/redis/contact-record.js";
+import { simulate } from "../helpers.js";
 import { quietLog, until } from "../integration/redis.js";
 import { rawHeader } from "./receivers.js";
 import { actionServer, identify, pathOf, track, type ActionServer } from "./actions.js";
@@ -130,6 +131,25 @@ describe("email", () => {
     }
   });
 
+  it("a first attempt keeps its decision against an unsubscribe trait stamped after it, as simulate does", async () => {
+    a = await actionServer();
+    // One batch of the past: the email's cause, and twelve hours later by its timestamp an
+    // unsubscribe (a backfill): the email was decided before the contact unsubscribed.
+    const t0 = Date.now() - 86_400_000;
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    const messages = [
+      { ...identify("u9", { email: "u9@example.com" }), timestamp: at(0) },
+      { ...track("u9", "Signed Up"), timestamp: at(1_000) },
+      { ...identify("u9", { unsubscribed: true }), timestamp: at(12 * 3_600_000) },
+    ];
+    const expected = simulate(a.s.engine.compiled, messages).records.filter((r) => r.type.startsWith("email."));
+    expect(expected.map((r) => r.type)).toEqual(["email.sent"]);
+    await a.send(...messages);
+    await until(async () => a!.smtp.to("u9@example.com").length === 1);
+    const j = await journalUntil(a.s, "u9", (x) => ofType(x, "email.sent").length === 1);
+    expect(j.filter((r) => r.type.startsWith("email."))).toEqual(expected);
+  });
+
   it("never fans out: a trait holding several addresses is suppressed as invalid-address", async () => {
     a = await actionServer();
     await a.send(identify("u6", { email: "u6@example.com, boss@example.com" }), track("u6", "Signed Up"));
@@ -147,6 +167,20 @@ describe("email", () => {
     expect(a.smtp.refused.filter((r) => r.rcpt === "u4@example.com")).toHaveLength(2);
     expect(a.smtp.to("u4@example.com")).toHaveLength(1);
     expect(ofType(j, "email.failed")).toHaveLength(0);
+  });
+
+  it("a retry checks the unsubscribe trait again: a contact who unsubscribed meanwhile gets no email", async () => {
+    // The first attempt is refused (451); the contact unsubscribes before the retry, which
+    // comes about 1.5 s later.
+    a = await actionServer({ env: { WAYMARK_EMAIL_BACKOFF_MS: "1500" } });
+    a.smtp.reject = (rcpt) => (rcpt === "u10@example.com" ? 451 : null);
+    await a.send(identify("u10", { email: "u10@example.com" }), track("u10", "Signed Up"));
+    await until(async () => a!.smtp.refused.some((r) => r.rcpt === "u10@example.com"));
+    await a.send(identify("u10", { unsubscribed: true }));
+    const j = await journalUntil(a.s, "u10", (x) => ofType(x, "email.suppressed").length === 1);
+    expect(ofType(j, "email.suppressed")[0]).toMatchObject({ reason: "unsubscribed", template: "welcome" });
+    expect(ofType(j, "email.sent")).toHaveLength(0);
+    expect(a.smtp.to("u10@example.com")).toHaveLength(0);
   });
 
   it("an accepted email whose outcome cannot be recorded is marked accepted and never sent again", async () => {

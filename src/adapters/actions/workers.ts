@@ -124,8 +124,13 @@ export class ActionWorkers {
     const unsub = res[0]![1] as number;
     const [{ stored }] = (await storedContacts(r, k, [current], () => res[1] as [Error | null, unknown])) as [StoredContact];
     const traits = stored ? decodeState(stored).traits : {};
-    // Consent is checked again at send time: an unsubscribe after the decision wins.
-    if (unsub > 0 || traits["unsubscribed"] === true) {
+    // Consent is checked again at send time. The one-click link (a person's click, now)
+    // always wins. The trait was judged at the decision's instant, in event time; an
+    // unsubscribe stamped later (a backfill still streaming in, a CRM sync a moment after)
+    // does not undo that decision, as in simulate, unless this is a retry or a replay, sent
+    // long after it was decided.
+    const later = job.attemptsMade > 0 || Boolean(e.replay);
+    if (unsub > 0 || (later && traits["unsubscribed"] === true)) {
       await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");
       this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
