@@ -113,6 +113,8 @@ describe("validation", () => {
     expect(ack.body).toMatchObject({ accepted: 0, issues: [{ index: 0, issues: [{ path: ["type"] }] }] });
     const bad = await post(`${s.base}/v1/track`, "{not json", auth);
     expect(bad).toMatchObject({ status: 400, body: { success: false, error: "malformed JSON body" } });
+    // Without a key the same body is refused for the key: it holds no readable writeKey.
+    for (const path of ["/v1/track", "/v1/batch"]) expect((await post(`${s.base}${path}`, "{not json")).status).toBe(401);
     expect((await post(`${s.base}/v1/batch`, { batch: "no" }, auth)).status).toBe(400);
   });
 

@@ -59,7 +59,15 @@ export function ingestRouter(d: IngestDeps): Router {
     next();
   };
   // Every content type is read as JSON: browsers send text/plain to avoid a CORS preflight.
-  const json = (limit: number) => express.json({ limit, type: () => true });
+  // A body that is not JSON holds no readable writeKey either: without a Basic key that is a
+  // 401 (no valid key), not a 400 about the body of a request nobody may make.
+  const json = (limit: number) => {
+    const parse = express.json({ limit, type: () => true });
+    return (req: Request, res: Response, next: NextFunction) => parse(req, res, (err?: unknown) => {
+      const malformed = err instanceof SyntaxError || (err as { type?: unknown } | undefined)?.type === "entity.parse.failed";
+      next(malformed && !(res.locals as Locals).keyOk ? unauthorized() : err);
+    });
+  };
   const pressure = backpressure({ read: () => d.engine.inbox.backlog(), max: d.config.WAYMARK_MAX_BACKLOG });
 
   for (const type of INGEST_TYPES) {
