@@ -2,10 +2,10 @@
 // example run through the simulator, its records turned into counter increments as a
 // commit would, then read back as the map shows them.
 import { describe, expect, it } from "vitest";
-import { statDeltas } from "../../src/adapters/redis/stats.js";
+import { bucketMiddle, statDeltas, stayBucket } from "../../src/adapters/redis/stats.js";
 import { dashboardData } from "../../src/adapters/http/dashboard-data.js";
 import { exampleDeployable, exampleEvents } from "../example.js";
-import { simulate } from "../helpers.js";
+import { compileSources, simulate } from "../helpers.js";
 
 describe("dashboardData", () => {
   it("adds funnel, drop-off, emails, hand-offs and attribution credit by channel", async () => {
@@ -24,8 +24,31 @@ describe("dashboardData", () => {
     expect(credit).toBeCloseTo(goals, 3);
     expect(card!.attribution.model).toBe(compiled.journeys[0]!.def.attribution?.model ?? null);
     const stages = card!.stages;
-    expect(stages[0]!.toNext).toBe(stages[0]!.entered > 0 ? stages[1]!.entered / stages[0]!.entered : null);
+    const first = stages[0]!.stage;
+    const onward = records.filter((r) => r.type === "stage.entered" && r["from"] === first && r["stage"] !== first).length;
+    expect(stages[0]!.toNext).toBe(stages[0]!.entered > 0 ? onward / stages[0]!.entered : null);
     // Goal exits are conversions, not drop-outs.
     expect(stages.reduce((n, s) => n + s.dropped, 0)).toBe(records.filter((r) => r.type === "journey.exited" && r["reason"] !== "goal").length);
+  });
+
+  it("counts as went-on the moves to any later stage, so skipped stages keep every share at most 1", () => {
+    const compiled = compileSources({ journeys: { "f.yaml": `
+id: f
+entry: { event: Go }
+stages: [ { id: a }, { id: b, when: { performed: { event: B } } }, { id: h, when: { performed: { event: C } } } ]
+` } });
+    const rec = (contact: string, stage: string, from: string | null, s: number) =>
+      ({ at: new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString(), contact, journey: "f", type: "stage.entered", stage, from });
+    // Three contacts enter a; two skip b for h, one goes a -> b -> h.
+    const records = [rec("x", "a", null, 0), rec("y", "a", null, 0), rec("z", "a", null, 0),
+      rec("x", "h", "a", 1), rec("y", "h", "a", 1), rec("z", "b", "a", 1), rec("z", "h", "b", 2)];
+    const counters: Record<string, string> = {};
+    for (const c of ["x", "y", "z"]) {
+      for (const [f, d] of statDeltas(new Map(), records.filter((r) => r.contact === c))) counters[f] = String(Number(counters[f] ?? 0) + d);
+    }
+    const stages = dashboardData(compiled, counters)[0]!.stages;
+    expect(stages.map((st) => [st.stage, st.entered, st.toNext])).toEqual([["a", 3, 1], ["b", 1, 1], ["h", 3, null]]);
+    // Stays of a second in a, and b; a stage called h is not taken for a stay bucket (`|h|<n>`).
+    expect(stages.map((st) => st.medianMsInStage)).toEqual([bucketMiddle(stayBucket(1_000)), bucketMiddle(stayBucket(1_000)), null]);
   });
 });

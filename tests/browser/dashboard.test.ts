@@ -56,6 +56,7 @@ describe("/dashboard", () => {
     await page.waitForURL(/range=24h/);
     expect(await page.locator('[data-journey="onboarding"] [data-k="entered"]').first().textContent()).toBe(String(api!.records["journey.entered"]));
     expect(await page.getByRole("link", { name: "Last 24 hours" }).getAttribute("aria-current")).toBe("page");
+    expect(await page.locator('[data-journey="onboarding"] caption').first().textContent()).toBe("Funnel by stage (last 24 hours)");
     const data = await fetch(`${a.s.base}/dashboard/data?range=7d`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(((await data.json()) as { range: string; journeys: { entered: number }[] })).toMatchObject({ range: "7d", journeys: [{ entered: api!.records["journey.entered"] }] });
 

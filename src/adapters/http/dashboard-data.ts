@@ -11,7 +11,10 @@ import { journeyStats, type StageStats } from "./views.js";
 
 /** One stage on the map. */
 export type StageRow = StageStats & {
-  /** Share of this stage's entries that went on to enter the next stage (null for the last, or before any entry). */
+  /**
+   * Share of this stage's entries that went on to a later stage (the next, or one past it:
+   * stages can be skipped), so at most 1; null for the last stage, or before any entry.
+   */
   toNext: number | null;
   /** Contacts who left the journey from this stage without reaching the goal. */
   dropped: number;
@@ -70,7 +73,7 @@ export function dashboardData(compiled: Compiled, counters: Record<string, strin
     const rec = (type: string) => j.records[type] ?? 0;
     const stages = j.stages.map((st, i): StageRow => ({
       ...st,
-      toNext: i + 1 < j.stages.length ? ratio(j.stages[i + 1]!.entered, st.entered) : null,
+      toNext: i + 1 < j.stages.length ? ratio(j.stages.slice(i + 1).reduce((sum, later) => sum + n(`s|${j.id}|${st.stage}|to|${later.stage}`), 0), st.entered) : null,
       dropped: n(`s|${j.id}|${st.stage}|dropped`),
       stalled: stalled?.get(`${j.id}|${st.stage}`) ?? null,
       stalledAfterMs: stalledAfter(cj, i),

@@ -47,7 +47,7 @@ export function layout(title: string, body: string, opts: { live?: string } = {}
 }
 
 /** The live part of the journey map (re-fetched every 5 s). */
-export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number; breachedHandoffs: number; deadLetters: number }): string {
+export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number; breachedHandoffs: number; deadLetters: number }, rangeLabel = "since deployment"): string {
   const top = `<div class="kpis" aria-label="Totals"><div>Hand-offs open<b data-k="open-handoffs">${int(totals.openHandoffs)}</b></div>
 <div>Hand-offs breached, unresolved<b data-k="breached-handoffs">${int(totals.breachedHandoffs)}</b></div>
 <div>Dead letters<b data-k="dead-letters">${int(totals.deadLetters)}</b></div></div>`;
@@ -57,7 +57,7 @@ export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number;
 <div>Goal rate<b>${pct(j.goalRate)}</b></div><div>Emails sent<b data-k="emails-sent">${int(j.emails.sent)}</b></div>
 <div>suppressed / deferred / failed<b>${int(j.emails.suppressed)} / ${int(j.emails.deferred)} / ${int(j.emails.failed)}</b></div>
 <div>Hand-offs opened / breached<b>${int(j.handoffs.opened)} / ${int(j.handoffs.breached)}</b></div><div>SLA met<b data-k="sla">${pct(j.handoffs.slaAttainment)}</b></div></div>
-<table><caption>Funnel by stage (since deployment)</caption><thead><tr><th scope="col">Stage</th><th scope="col">Now</th><th scope="col">Entered</th>
+<table><caption>Funnel by stage (${esc(rangeLabel)})</caption><thead><tr><th scope="col">Stage</th><th scope="col">Now</th><th scope="col">Entered</th>
 <th scope="col">To next stage</th><th scope="col">Converted (goal)</th><th scope="col">Dropped out</th><th scope="col">Median time in stage</th><th scope="col">Stalled now</th></tr></thead><tbody>
 ${j.stages.map((s) => `<tr data-stage="${esc(s.stage)}"><th scope="row">${esc(s.stage)}</th><td data-k="now">${int(s.now)}</td><td data-k="entered">${int(s.entered)}</td>
 <td>${pct(s.toNext)}</td><td data-k="converted">${int(s.converted)}</td><td>${int(s.dropped)}</td><td>${human(s.medianMsInStage)}</td>

@@ -36,12 +36,14 @@ export function dashboardRouter(d: DashboardDeps): Router {
       rangeCounters(redis(), k, rg), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
       stalledCounts(redis(), k, d.engine.compiled, now),
     ]);
-    return journeyMap(dashboardData(d.engine.compiled, counters, stalled), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead });
+    return journeyMap(dashboardData(d.engine.compiled, counters, stalled), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead }, rangeLabel(name));
   };
+  const LABELS = [["all", "Since deployment"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]] as const;
+  const rangeLabel = (name: RangeName | null) => LABELS.find(([v]) => v === (name ?? "all"))![1].toLowerCase();
 
   r.get("/", async (req: Request, res: Response) => {
     const name = chosen(req);
-    const links = ([["all", "Since deployment"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]] as const).map(([v, label]) => {
+    const links = LABELS.map(([v, label]) => {
       const current = (name ?? "all") === v;
       return `<a href="/dashboard${v === "all" ? "" : `?range=${v}`}"${current ? ' aria-current="page"' : ""}>${current ? `<strong>${label}</strong>` : label}</a>`;
     }).join(" · ");

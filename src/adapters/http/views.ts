@@ -88,7 +88,8 @@ export function journeyStats(compiled: Compiled, counters: Record<string, string
   const buckets = new Map<string, Map<number, number>>();
   for (const f of Object.keys(counters)) {
     const at = f.lastIndexOf("|h|");
-    if (!f.startsWith("s|") || at < 0) continue;
+    // A stage may be called `h`: only `...|h|<digits>` is a bucket.
+    if (!f.startsWith("s|") || at < 0 || !/^\d+$/.test(f.slice(at + 3))) continue;
     const base = f.slice(0, at + 1);
     let m = buckets.get(base);
     if (!m) buckets.set(base, (m = new Map()));

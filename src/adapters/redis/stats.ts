@@ -1,6 +1,6 @@
 /**
  * Counters kept as records happen (never by scanning): per journey and record type, per
- * stage (entered, now, converted, time spent) and per segment (size).
+ * stage (entered, now, converted, time spent, moves to each other stage) and per segment (size).
  */
 import type { Compiled, ContactState, JournalRecord } from "../../core/index.js";
 
@@ -132,7 +132,11 @@ function walk(before: RunPositions, records: JournalRecord[], emit: (field: stri
         const id = r["stage"] as string;
         add(`s|${j}|${id}|entered`, 1);
         add(`s|${j}|${id}|now`, 1);
-        if (cur && r["from"] !== null) leave(j, cur, at);
+        if (cur && r["from"] !== null) {
+          leave(j, cur, at);
+          // Moves by pair of stages: the funnel's "went on" share counts the moves to later stages.
+          add(`s|${j}|${cur.id}|to|${id}`, 1);
+        }
         stage.set(j, { id, since: at });
         break;
       }
