@@ -101,11 +101,12 @@ say(`Ingested and evaluated ${messages.length.toLocaleString()} events in ${secs
 const { journeys } = await (await fetch(`${base}/v1/journeys`, { headers: { authorization: `Bearer ${ADMIN}` } })).json();
 for (const j of journeys) {
   const r = j.records;
-  console.log(`${j.id}: entered ${r["journey.entered"] ?? 0}, goals ${r["goal.reached"] ?? 0}, emails ${r["email.sent"] ?? 0} sent / ${r["email.suppressed"] ?? 0} suppressed / ${r["email.deferred"] ?? 0} deferred, hand-offs ${r["handoff.opened"] ?? 0} opened / ${r["handoff.breached"] ?? 0} breached`);
+  console.log(`${j.id}: entered ${r["journey.entered"] ?? 0}, goals ${r["goal.reached"] ?? 0}, emails ${r["email.sent"] ?? 0} sent so far / ${r["email.suppressed"] ?? 0} suppressed / ${r["email.deferred"] ?? 0} deferred, hand-offs ${r["handoff.opened"] ?? 0} opened / ${r["handoff.breached"] ?? 0} breached`);
   console.log(`  ${j.stages.map((s) => `${s.stage}: ${s.now} now, ${s.entered} entered, ${s.converted} converted`).join(" | ")}`);
 }
+console.log("(emails count as sent once the SMTP server accepted them: delivery goes on after evaluation, so the dashboard's figure grows for a while)");
 console.log(`
-Where to look (admin token ${ADMIN}):
+Where to look (admin token ${ADMIN}${opt.exit || !tty ? "; the engine stops now (--exit, or no terminal): run 'npm run demo' in a terminal to keep it up for these" : ""}):
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/journeys
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/contacts/u1
   curl -H 'Authorization: Bearer ${ADMIN}' ${base}/v1/contacts/u1/journal
