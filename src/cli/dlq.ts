@@ -5,7 +5,7 @@
 import { loadConfig, ConfigError } from "../adapters/config.js";
 import { Outbox, retryPolicy } from "../adapters/actions/outbox.js";
 import { Keys } from "../adapters/redis/keys.js";
-import { producerConnection, ready } from "../adapters/redis/connection.js";
+import { producerConnection, ready, redactRedisUrl } from "../adapters/redis/connection.js";
 
 /** What a dlq command does. */
 export type DlqCommand = { action: "list"; json?: boolean; name?: string; limit?: number } | { action: "show"; id: string }
@@ -22,11 +22,19 @@ export async function runDlq(cmd: DlqCommand, env: Record<string, string | undef
     return e instanceof ConfigError ? 2 : 1;
   }
   const redis = producerConnection(config.REDIS_URL);
+  // Connection errors end in one message below, not in ioredis's dumps of each retry.
+  redis.on("error", () => {});
+  try {
+    await ready(redis);
+  } catch (e) {
+    err(`waymark: REDIS_URL: no Redis answers at ${redactRedisUrl(config.REDIS_URL)} (${(e as Error).message})\n`);
+    redis.disconnect();
+    return 1;
+  }
   const keys = new Keys(config.WAYMARK_PREFIX);
   const outbox = new Outbox(redis, keys, retryPolicy(config));
   const dlq = outbox.deadLetters();
   try {
-    await ready(redis);
     switch (cmd.action) {
       case "list": {
         const { total, items } = await dlq.list({ limit: cmd.limit ?? 100, ...(cmd.name ? { name: cmd.name } : {}) });

@@ -10,7 +10,7 @@ import { probeServer } from "../adapters/probes.js";
 import type { Template } from "../adapters/templates.js";
 import { loadConfig, ConfigError, type Config } from "../adapters/config.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
-import { checkNoEviction, producerConnection, ready, workerConnection } from "../adapters/redis/connection.js";
+import { checkNoEviction, producerConnection, ready, workerConnection, redactRedisUrl } from "../adapters/redis/connection.js";
 import { findRedis } from "./local-redis.js";
 
 /** Which parts a process runs. */
@@ -55,14 +55,14 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     c?.on("error", (err: Error) => {
       if (Date.now() - last < 10_000) return;
       last = Date.now();
-      log.warn({ err: err.message, redis: redact(config.REDIS_URL) }, "Redis connection error");
+      log.warn({ err: err.message, redis: redactRedisUrl(config.REDIS_URL) }, "Redis connection error");
     });
   }
   try {
     await ready(redis);
   } catch (e) {
-    process.stderr.write(`waymark: REDIS_URL: no Redis answers at ${redact(config.REDIS_URL)} (${(e as Error).message}); start one, or run docker compose up -d redis\n`);
-    log.fatal({ err: e, redis: redact(config.REDIS_URL) }, "Redis is not reachable");
+    process.stderr.write(`waymark: REDIS_URL: no Redis answers at ${redactRedisUrl(config.REDIS_URL)} (${(e as Error).message}); start one, or run docker compose up -d redis\n`);
+    log.fatal({ err: e, redis: redactRedisUrl(config.REDIS_URL) }, "Redis is not reachable");
     redis.disconnect();
     workerRedis?.disconnect();
     return 1;
@@ -77,7 +77,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   }
   const runtime = await createRuntime(config, loaded, log, redis, workerRedis);
   const { engine, secret, metrics } = runtime;
-  log.info({ journeys: loaded.ids, redis: redact(config.REDIS_URL), prefix: config.WAYMARK_PREFIX }, "journeys deployed");
+  log.info({ journeys: loaded.ids, redis: redactRedisUrl(config.REDIS_URL), prefix: config.WAYMARK_PREFIX }, "journeys deployed");
 
   // Reloads: local (SIGHUP, admin API) and announced to every other process on Redis.
   const channel = `${engine.keys.base}:reload`;
@@ -129,10 +129,6 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   await workerRedis?.quit().catch(() => undefined);
   log.info("stopped");
   return 0;
-}
-
-function redact(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, "//***@");
 }
 
 /** For tests: a logger that writes nowhere. */

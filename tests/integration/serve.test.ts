@@ -43,6 +43,14 @@ describe("waymark start", () => {
     expect(`${r.stdout}${r.stderr}`).not.toContain("Unhandled error event");
   });
 
+  it("waymark dlq names REDIS_URL in one line when no Redis answers, without ioredis's dumps", () => {
+    const r = spawnSync(process.execPath, ["bin/waymark.js", "dlq", "list"], {
+      env: { ...process.env, REDIS_URL: "redis://127.0.0.1:1", WAYMARK_PREFIX: randomPrefix() }, encoding: "utf8", timeout: 20_000,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^waymark: REDIS_URL: no Redis answers at redis:\/\/127\.0\.0\.1:1 \([^\n]*\)\n$/);
+  });
+
   it("keeps the running journeys on a bad reload, reloads on SIGHUP, stops on SIGTERM", async () => {
     const url = await redisUrl();
     const prefix = randomPrefix();

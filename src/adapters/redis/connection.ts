@@ -31,3 +31,8 @@ export async function checkNoEviction(r: Redis): Promise<void> {
     throw new Error(`Redis maxmemory-policy is "${policy}": set it to noeviction (CONFIG SET maxmemory-policy noeviction, or --maxmemory-policy noeviction), or queued jobs and locks can be evicted`);
   }
 }
+
+/** A Redis URL without its password (for messages and logs). */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}
