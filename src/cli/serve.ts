@@ -2,6 +2,7 @@
  * `waymark start | api | worker`: the live engine's processes. `start` runs the API and a
  * worker in one process; `api` and `worker` run them apart, as many as needed.
  */
+import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
 import { compile, formatProblem, type Compiled, type Workspace } from "../core/index.js";
@@ -91,10 +92,12 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     return r;
   };
   await sub.subscribe(channel);
-  sub.on("message", () => void reloadHere());
+  // Announcements name their process: the announcer reloaded already and skips its own.
+  const me = randomUUID();
+  sub.on("message", (_ch: string, from: string) => { if (from !== me) void reloadHere(); });
   const reload = async () => {
     const r = await reloadHere();
-    if (r.ok) await redis.publish(channel, String(Date.now()));
+    if (r.ok) await redis.publish(channel, me);
     return r.ok ? { ok: true as const, journeys: r.ids } : r;
   };
   process.on("SIGHUP", () => void reload());
@@ -109,6 +112,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     server = await probeServer({ metrics, redis, journeys: () => engine.compiled.journeys.length }, config.WAYMARK_METRICS_PORT);
     log.info({ port: config.WAYMARK_METRICS_PORT }, "probes listening (/healthz, /readyz, /metrics)");
   }
+  log.info("running (SIGHUP reloads the journeys, SIGTERM stops)");
 
   await new Promise<void>((r) => {
     process.once("SIGTERM", () => r());

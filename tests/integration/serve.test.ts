@@ -79,12 +79,48 @@ describe("waymark start", () => {
       writeFileSync(file, good.replace("id: order", "id: order-v2"));
       p.kill("SIGHUP");
       await until(async () => log.includes("journeys reloaded") && log.includes("order-v2"), 10_000, 50);
+      // Its own announcement (for the other processes) does not reload it a second time.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(log.split("journeys reloaded").length - 1).toBe(1);
       p.kill("SIGTERM");
       const code = await new Promise<number | null>((r) => p.once("exit", (c) => r(c)));
       expect(code).toBe(0);
       expect(log).toContain("stopped");
     } finally {
       p.kill("SIGKILL");
+      await cleanup(redis, prefix);
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it("a reload by the API is announced: a separate worker process reloads too, once", async () => {
+    const url = await redisUrl();
+    const prefix = randomPrefix();
+    const dir = mkdtempSync(join(tmpdir(), "waymark-serve-"));
+    cpSync("tests/fixtures/live/order", dir, { recursive: true });
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const env = { ...process.env, REDIS_URL: url, WAYMARK_PREFIX: prefix, WAYMARK_JOURNEYS: dir, PORT: String(port), WAYMARK_ADMIN_TOKEN: ADMIN, WAYMARK_WRITE_KEYS: "k", LOG_LEVEL: "info" };
+    const logs = { api: "", worker: "" };
+    const procs = (["api", "worker"] as const).map((role) => {
+      const p = spawn(process.execPath, ["bin/waymark.js", role], { env, stdio: ["ignore", "pipe", "pipe"] });
+      for (const s of [p.stdout!, p.stderr!]) s.on("data", (d) => { logs[role] += String(d); });
+      return p;
+    });
+    const redis = new Redis(url);
+    try {
+      // "running": subscribed to reload announcements, and serving.
+      await until(async () => logs.api.includes("running (") && logs.worker.includes("running ("), 20_000, 50);
+      const file = join(dir, "order.yaml");
+      writeFileSync(file, readFileSync(file, "utf8").replace("id: order", "id: order-v2"));
+      const r = await fetch(`http://127.0.0.1:${port}/v1/journeys/reload`, { method: "POST", headers: { authorization: `Bearer ${ADMIN}` } });
+      expect(r.status).toBe(200);
+      await until(async () => logs.worker.includes("journeys reloaded") && logs.worker.includes("order-v2"), 10_000, 50);
+      await new Promise((res) => setTimeout(res, 500));
+      expect(logs.api.split("journeys reloaded").length - 1).toBe(1);
+      expect(logs.worker.split("journeys reloaded").length - 1).toBe(1);
+    } finally {
+      for (const p of procs) p.kill("SIGKILL");
       await cleanup(redis, prefix);
       redis.disconnect();
       rmSync(dir, { recursive: true, force: true });
