@@ -44,7 +44,9 @@ describe("the printed schema", () => {
     expect(schema["$schema"]).toBe("https://json-schema.org/draft/2020-12/schema");
     expect(schema["type"]).toBe("object");
     expect(Object.keys(schema["properties"])).toEqual(expect.arrayContaining(["id", "entry", "stages", "triggers", "segments", "score", "goal"]));
-    expect(schema["required"]).toEqual(expect.arrayContaining(["id", "entry", "stages"]));
+    expect(schema["required"]).toEqual(expect.arrayContaining(["id", "entry"]));
+    // Stages are optional: a journey without them has no funnel.
+    expect(schema["required"]).not.toContain("stages");
     expect(schema["additionalProperties"]).toBe(false);
   });
 

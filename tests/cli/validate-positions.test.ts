@@ -29,7 +29,7 @@ const cases: Case[] = [
   ] },
   { dir: "missing-key", problems: [
     // A required key left out is named, at the map that lacks it.
-    ["trial.yaml", 1, 1, "id: trial", 'missing required key "stages" (expected array)'],
+    ["trial.yaml", 1, 1, "id: trial", 'missing required key "entry"'],
   ] },
   { dir: "wrong-type", problems: [
     ["trial.yaml", 3, 10, "ten percent", 'expected number, got string "ten percent"'],

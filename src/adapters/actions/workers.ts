@@ -147,7 +147,7 @@ export class ActionWorkers {
     let rendered;
     try {
       rendered = await this.o.renderer().render(e.template, {
-        contact: { id: e.contact, traits }, event: e.event, journey: { id: e.journey, stage: e.stage }, unsubscribe_url: unsubscribe,
+        contact: { id: e.contact, traits }, event: e.event, journey: { id: e.journey, ...(e.stage !== undefined ? { stage: e.stage } : {}) }, unsubscribe_url: unsubscribe,
       }, e.subject);
     } catch (err) {
       return this.giveUp(job, "template", (err as Error).message, { ...base, type: "email.failed", reason: "template" }, e.contact);

@@ -12,7 +12,7 @@ import { createLiquid, type Template } from "../templates.js";
 export type RenderContext = {
   contact: { id: string; traits: Record<string, unknown> };
   event: { name: string; properties: Record<string, unknown> } | null;
-  journey: { id: string; stage: string };
+  journey: { id: string; stage?: string };
   unsubscribe_url: string;
 };
 

@@ -39,7 +39,8 @@ const NEVER = "+inf";
 
 /** Plans the commit of `records` and `effects` at `now`, given where the contact stood before them. */
 export function planCommit(k: Keys, ws: Workspace, records: JournalRecord[], effects: Effect[], now: number, before: RunPositions = new Map()): CommitPlan {
-  const stageNow = new Map([...before].map(([j, p]) => [j, p.stage]));
+  const stageNow = new Map<string, string>();
+  for (const [j, p] of before) if (p.stage !== undefined) stageNow.set(j, p.stage);
   const journal: string[] = [];
   const counted: JournalRecord[] = [];
   const ops: CommitOp[] = [];

@@ -160,10 +160,10 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
         // The anonymous id leaves the stage sets; runs taken over keep their positions (for
         // the counters) and put the user in their stage's set.
         for (const [jid, p] of positions) {
-          mergeOps.push(["ZREM", d.keys.inStage(jid, p.stage), item.m]);
+          if (p.stage !== undefined) mergeOps.push(["ZREM", d.keys.inStage(jid, p.stage), item.m]);
           if (!before.has(jid) && !state.runs[jid]?.on) {
             before.set(jid, p);
-            mergeOps.push(["ZADD", d.keys.inStage(jid, p.stage), p.since, contact]);
+            if (p.stage !== undefined) mergeOps.push(["ZADD", d.keys.inStage(jid, p.stage), p.since, contact]);
           }
         }
         state = mergeContacts(compiled, state, from);

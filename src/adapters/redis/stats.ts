@@ -38,14 +38,14 @@ export function medianFromBuckets(counts: Map<number, number>): number | null {
 export type StatDelta = [field: string, delta: number];
 
 /** Where a contact stood in each active run before an evaluation: what the counters need. */
-export type RunPositions = Map<string, { stage: string; since: number; segments: string[] }>;
+export type RunPositions = Map<string, { stage: string | undefined; since: number; segments: string[] }>;
 
 /** Takes the positions before evaluating (the evaluator changes the state it owns). */
 export function runPositions(c: Compiled, s: ContactState): RunPositions {
   const out: RunPositions = new Map();
   for (const [jid, run] of Object.entries(s.runs)) {
     const j = c.byId.get(jid);
-    if (run.on && j) out.set(jid, { stage: j.stages[run.st]!.id, since: run.sAt, segments: run.sg.slice() });
+    if (run.on && j) out.set(jid, { stage: j.stages[run.st]?.id, since: run.sAt, segments: run.sg.slice() });
   }
   return out;
 }
@@ -104,7 +104,7 @@ function walk(before: RunPositions, records: JournalRecord[], emit: (field: stri
   const stage = new Map<string, { id: string; since: number }>();
   const segments = new Map<string, Set<string>>();
   for (const [jid, p] of before) {
-    stage.set(jid, { id: p.stage, since: p.since });
+    if (p.stage !== undefined) stage.set(jid, { id: p.stage, since: p.since });
     segments.set(jid, new Set(p.segments));
   }
   const segs = (j: string) => {

@@ -128,7 +128,7 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     return { id, cond: c };
   });
 
-  const stageIndex = new Map(j.stages.map((s, i) => [s.id, i]));
+  const stageIndex = new Map((j.stages ?? []).map((s, i) => [s.id, i]));
   const blocks = new BlockBuilder(reg);
   const triggers: CTrigger[] = (j.triggers ?? []).map((t) => ({
     id: t.id,
@@ -173,7 +173,7 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     exitEvents,
     exitConds,
     goal: j.goal ? { ...match(j.goal), ...(j.goal.within ? { within: parseDuration(j.goal.within)! } : {}) } : null,
-    stages: j.stages.map((s) => ({ id: s.id, when: s.when ? cond(s.when) : null })),
+    stages: (j.stages ?? []).map((s) => ({ id: s.id, when: s.when ? cond(s.when) : null })),
     stageIndex,
     regress: j.stagesCanRegress ?? false,
     segments,

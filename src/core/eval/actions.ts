@@ -65,7 +65,7 @@ export function emailStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: Ste
   record(ctx, j.id, "email.sent", { ...base, effect: id });
   ctx.effects.push({
     kind: "email", id, at: iso(ctx), contact: ctx.s.id, journey: j.id, trigger: th.tr, template: step.template,
-    ...(step.subject !== undefined ? { subject: step.subject } : {}), to, stage: j.stages[run.st]!.id, event: run.ev,
+    ...(step.subject !== undefined ? { subject: step.subject } : {}), to, ...(j.stages[run.st] ? { stage: j.stages[run.st]!.id } : {}), event: run.ev,
   });
   ctx.s.em = keepSends([ctx.t, ...ctx.s.em], ctx.t, ctx.c.maxCapWindow, ctx.c.workspace.caps);
   run.em = keepSends([ctx.t, ...run.em], ctx.t, Math.max(0, ...j.caps.map((c) => c.per)), j.caps);

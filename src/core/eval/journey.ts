@@ -37,7 +37,8 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     if (!want || !reentryAllows(j, run, ctx.t)) return;
     run = enterRun(ctx, j, run, ev);
     // Entering the journey enters its first stage (recorded by enterRun): both are signals.
-    signals.push({ type: "journey.entered" }, { type: "stage.entered", ref: j.stages[0]!.id });
+    signals.push({ type: "journey.entered" });
+    if (j.stages.length > 0) signals.push({ type: "stage.entered", ref: j.stages[0]!.id });
   }
   if (ev) signals.push({ type: "event" });
   rebase(ctx, j, run);

@@ -19,7 +19,7 @@ export function reentryAllows(j: CJourney, run: Run | undefined, t: number): boo
   }
 }
 
-/** Opens a run at the first stage; records journey.entered and stage.entered. */
+/** Opens a run at the first stage; records journey.entered and stage.entered (when the journey has stages). */
 export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: EventInput | null): Run {
   // A late entry event (older than the contact's clock) opens the run at its own time, so
   // events between it and the clock count for the score and windows as in time order.
@@ -36,7 +36,8 @@ export function enterRun(ctx: Ctx, j: CJourney, previous: Run | undefined, ev: E
   if (holdout) run.ho = 1;
   ctx.s.runs[j.id] = run;
   record(ctx, j.id, "journey.entered", holdout ? { holdout: true } : undefined);
-  record(ctx, j.id, "stage.entered", { stage: j.stages[0]!.id, from: null });
+  // A journey without stages has no funnel: no stage records.
+  if (j.stages.length > 0) record(ctx, j.id, "stage.entered", { stage: j.stages[0]!.id, from: null });
   return run;
 }
 

@@ -20,7 +20,7 @@ export function checkJourney(j: Journey, known: Known): PathIssue[] {
   const issues: PathIssue[] = [];
   const add = (path: PropertyKey[], message: string) => issues.push({ path, message });
   const stages = new Set<string>();
-  j.stages.forEach((s, i) => {
+  (j.stages ?? []).forEach((s, i) => {
     if (stages.has(s.id)) add(["stages", i, "id"], `duplicate stage "${s.id}"`);
     stages.add(s.id);
   });
@@ -39,7 +39,7 @@ export function checkJourney(j: Journey, known: Known): PathIssue[] {
 
   if ("segment" in j.entry && !segments.has(j.entry.segment)) add(["entry", "segment"], `unknown segment "${j.entry.segment}" (segments: ${list(segments)})`);
   j.exit?.forEach((e, i) => { if (!isEventMatch(e)) checkCondition(e, ["exit", i]); });
-  j.stages.forEach((s, i) => s.when && checkCondition(s.when, ["stages", i, "when"]));
+  (j.stages ?? []).forEach((s, i) => s.when && checkCondition(s.when, ["stages", i, "when"]));
   for (const [id, seg] of Object.entries(j.segments ?? {})) checkCondition(seg.when, ["segments", id, "when"]);
   checkSegmentCycles(j, add);
 

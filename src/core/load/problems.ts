@@ -63,7 +63,12 @@ function friendly(issue: Issue): string {
     }
     return `expected ${issue.expected}, got ${describe(received)}`;
   }
-  if (issue.code === "invalid_union") return "not one of the allowed forms";
+  if (issue.code === "invalid_union") {
+    // A union left out altogether (`entry`): name the key, as for any other missing one.
+    const key = issue.path.at(-1);
+    if ((issue as { input?: unknown }).input === undefined && typeof key === "string") return `missing required key "${key}"`;
+    return "not one of the allowed forms";
+  }
   if (issue.code === "invalid_value") return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return issue.message;
 }

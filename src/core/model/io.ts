@@ -37,7 +37,7 @@ export type JournalRecord = {
 /** Something to do in the outside world, with a stable id for idempotency. */
 export type Effect =
   | { kind: "email"; id: string; at: string; contact: string; journey: string; trigger: string; template: string;
-      subject?: string; to: string; stage: string; event: { name: string; properties: Record<string, unknown> } | null }
+      subject?: string; to: string; stage?: string; event: { name: string; properties: Record<string, unknown> } | null }
   | { kind: "webhook"; id: string; at: string; contact: string; journey: string; trigger: string; endpoint: string;
       payload: Record<string, unknown> }
   | { kind: "handoff.opened" | "handoff.breached" | "handoff.resolved"; id: string; at: string; contact: string; journey: string;

@@ -100,7 +100,7 @@ export const Journey = z.strictObject({
   reentry: Reentry.optional(),
   exit: z.array(ExitRule).optional(),
   goal: Goal.optional(),
-  stages: z.array(Stage).min(1, "a journey needs at least one stage"),
+  stages: z.array(Stage).min(1, "stages, when given, list at least one stage").optional(),
   stagesCanRegress: z.boolean().optional(),
   segments: z.record(Slug, Segment).optional(),
   score: Score.optional(),
