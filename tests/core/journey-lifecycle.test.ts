@@ -86,6 +86,56 @@ stages: [ { id: a }, { id: b, when: { performed: { event: Up } } } ]
     ]);
     expect(only(simulate(c, [track("u", "Go", 3), track("u", "Up", 100)], iso(1000)).records, ...RUN)).toEqual([{ at: iso(3), type: "journey.entered" }]);
   });
+
+  it("by the score: the instant's points count (the entry event scores first), and decay exits at the crossing", () => {
+    const c = compileJourney(`
+id: j
+entry: { event: Go }
+exit: [ { score: { lt: 5 } } ]
+score: { rules: [ { event: Go, points: 10 } ], decay: { halfLife: 60s } }
+`);
+    // 10 at entry, halving every minute: below 5 just after one half-life.
+    expect(only(simulate(c, [track("u", "Go", 0)], iso(600)).records, ...RUN)).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(60.001), type: "journey.exited", reason: "exit" },
+    ]);
+    const up = compileJourney(`
+id: j
+entry: { event: Go }
+exit: [ { score: { gte: 10 } } ]
+score: { rules: [ { event: Hot, points: 10 }, { event: Go, points: 3 } ], thresholds: { warm: 8 } }
+triggers: [ { id: t, on: { score.crossed: warm }, do: [ { set: { warm: true } } ] } ]
+`);
+    // The event that takes the score to the bound exits in its own instant, after the
+    // instant's score record; the run's triggers no longer fire.
+    expect(rows(simulate(up, [track("u", "Go", 0), track("u", "Hot", 5), track("u", "Other", 50)]).records)).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(5), type: "score.crossed", threshold: "warm", score: 13 },
+      { at: iso(5), type: "journey.exited", reason: "exit" },
+    ]);
+  });
+
+  it("by the stage or a segment on the score: the move that makes it true exits in that instant", () => {
+    const c = compileJourney(`
+id: j
+entry: { event: Go }
+exit: [ { stage: won }, { segment: hot } ]
+stages: [ { id: open }, { id: won, when: { performed: { event: Signed } } } ]
+segments:
+  hot: { when: { score: { gte: 20 } } }
+score: { rules: [ { event: Demo, points: 20 } ] }
+`);
+    expect(rows(simulate(c, [track("u", "Go", 0), track("u", "Signed", 7)]).records)).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(0), type: "stage.entered", stage: "open", from: null },
+      { at: iso(7), type: "stage.entered", stage: "won", from: "open" },
+      { at: iso(7), type: "journey.exited", reason: "exit" },
+    ]);
+    expect(rows(simulate(c, [track("u", "Go", 0), track("u", "Demo", 9)]).records).slice(2)).toEqual([
+      { at: iso(9), type: "segment.entered", segment: "hot" },
+      { at: iso(9), type: "journey.exited", reason: "exit" },
+    ]);
+  });
 });
 
 describe("goal", () => {

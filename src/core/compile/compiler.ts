@@ -6,6 +6,7 @@ import { parseDuration } from "../duration.js";
 import type { Definitions } from "../load/definitions.js";
 import { isEventMatch, walkCondition } from "../load/walk.js";
 import type { Cap, Limits, QuietHours } from "../schema/common.js";
+import type { Condition } from "../schema/condition.js";
 import type { Journey, Signal } from "../schema/journey.js";
 import { compileCondition, type CCond } from "./conditions.js";
 import { fnv1a } from "../eval/hash.js";
@@ -38,7 +39,10 @@ export type CJourney = {
   entry: { ev: CEventMatch } | { segment: string };
   reentry: { kind: "never" | "always" } | { kind: "after"; ms: number };
   exitEvents: CEventMatch[];
+  /** Exit conditions on events and traits: checked before the instant's score, segments and stage. */
   exitConds: CCond[];
+  /** Exit conditions on the run itself (score, stage, inStage, or a segment reading them): checked after its stage. */
+  exitAfter: CCond[];
   goal: (CEventMatch & { within?: number }) | null;
   stages: { id: string; when: CCond | null }[];
   stageIndex: Map<string, number>;
@@ -101,6 +105,25 @@ export function compile(defs: Definitions): Compiled {
   };
 }
 
+/**
+ * Whether condition `c` reads the run's own state (score, stage, inStage, or a segment
+ * that does): such an exit rule is judged once the instant's score, segments and stage are
+ * known, so an event that raises the score past an exit bound exits in its own instant.
+ */
+function readsRun(c: Condition, j: Journey, seen = new Set<string>()): boolean {
+  let found = false;
+  walkCondition(c, [], (n) => {
+    if (found) return;
+    if (n.score !== undefined || n.stage !== undefined || n.inStage !== undefined) found = true;
+    else if (n.segment !== undefined && !seen.has(n.segment)) {
+      seen.add(n.segment);
+      const def = j.segments?.[n.segment];
+      if (def && readsRun(def.when, j, seen)) found = true;
+    }
+  });
+  return found;
+}
+
 function compileCaps(limits: Limits | undefined): CCap[] {
   const e = limits?.email;
   if (!e) return [];
@@ -160,9 +183,10 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
 
   const exitEvents: CEventMatch[] = [];
   const exitConds: CCond[] = [];
+  const exitAfter: CCond[] = [];
   for (const e of j.exit ?? []) {
     if (isEventMatch(e)) exitEvents.push(match(e));
-    else exitConds.push(cond(e));
+    else (readsRun(e, j) ? exitAfter : exitConds).push(cond(e));
   }
 
   return {
@@ -172,6 +196,7 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     reentry,
     exitEvents,
     exitConds,
+    exitAfter,
     goal: j.goal ? { ...match(j.goal), ...(j.goal.within ? { within: parseDuration(j.goal.within)! } : {}) } : null,
     stages: (j.stages ?? []).map((s) => ({ id: s.id, when: s.when ? cond(s.when) : null })),
     stageIndex,

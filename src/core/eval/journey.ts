@@ -43,7 +43,7 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
   if (ev) signals.push({ type: "event" });
   rebase(ctx, j, run);
 
-  // Goal, then exit.
+  // Goal, then exit (rules on events and traits; those on the run's own state follow its stage).
   if (ev && j.goal && eventMatches(j.goal, ev.name, ev.properties) && (j.goal.within === undefined || ev.at < run.at + j.goal.within)) {
     reachGoal(ctx, j, run, ev);
     return;
@@ -72,6 +72,12 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     signals.push({ type: "stage.entered", ref: j.stages[target]!.id });
     // Segments on the stage (`stage`, `inStage`) follow the move in the same instant.
     if (j.segments.length > 0) segmentPass(ctx, j, run, condCtx(ctx, j, run), signals);
+  }
+  // Exit rules on the run's own score, stage or segments see this instant's values: an event
+  // that raises the score past an exit bound, or a move into an exit stage, exits now.
+  if (j.exitAfter.length > 0) {
+    const after = condCtx(ctx, j, run);
+    if (j.exitAfter.some((c) => c.test(after))) return exitRun(ctx, j, run, "exit");
   }
   for (const trig of j.triggers) {
     const on = trig.on;

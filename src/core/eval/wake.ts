@@ -18,6 +18,7 @@ export function runWake(ctx: Ctx, j: CJourney, run: Run): number | null {
     if (when) take(when.next(cc));
   }
   for (const c of j.exitConds) take(c.next(cc));
+  for (const c of j.exitAfter) take(c.next(cc));
   for (const trig of j.triggers) {
     const on = trig.on;
     if (on.type === "stalled" && on.stage === run.st && !run.stl.includes(trig.id)) take(run.sAt + on.ms);
