@@ -35,8 +35,9 @@ export const PageMessage = z.object({ ...base, type: z.literal("page"), name: z.
 export const ScreenMessage = z.object({ ...base, type: z.literal("screen"), name: z.string().optional().nullable(), category: z.string().optional().nullable(), properties: Props.optional() });
 /** `group`: keeps the group's traits under `groups.<groupId>`; the event `Group`. */
 export const GroupMessage = z.object({ ...base, type: z.literal("group"), groupId: Id, traits: Props.optional() });
-/** `alias`: links `previousId` to `userId`. */
-export const AliasMessage = z.object({ ...base, type: z.literal("alias"), previousId: Id, userId: Id });
+/** `alias`: links `previousId` (else the message's `anonymousId`, as Segment's browser library defaults it) to `userId`. */
+export const AliasMessage = z.object({ ...base, type: z.literal("alias"), previousId: Id.optional(), userId: Id })
+  .refine((m) => Boolean(m.previousId ?? m.anonymousId), { error: "an alias needs a previousId (or an anonymousId) to link to its userId", path: ["previousId"] });
 /** A hand-off acknowledgement (simulate files and the ack API). */
 export const AckMessage = z.object({
   ...base, type: z.literal("ack"), handoff: z.string().min(1).optional(), team: z.string().min(1).optional(), by: z.string().optional(),
@@ -105,8 +106,10 @@ export function resolveMessage(m: Message, at: number): Resolved {
       const traits = m.traits ?? {};
       return { contact, input: ev("Group", { groupId: m.groupId, ...traits }, { group: { id: m.groupId, traits } }), at };
     }
-    case "alias":
-      return { contact: m.userId, ...(m.previousId !== m.userId ? { mergeFrom: m.previousId } : {}), input: { kind: "wake" }, at };
+    case "alias": {
+      const from = m.previousId ?? m.anonymousId!;
+      return { contact: m.userId, ...(from !== m.userId ? { mergeFrom: from } : {}), input: { kind: "wake" }, at };
+    }
     case "ack":
       return {
         contact, at,

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { unitHash } from "../../src/core/eval/hash.js";
-import { evaluate, newContact } from "../../src/core/index.js";
+import { evaluate, Message, newContact } from "../../src/core/index.js";
 import { compileJourney, simulate } from "../helpers.js";
 import { anon, identify, iso, only, rows, track } from "./support.js";
 
@@ -288,6 +288,23 @@ triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sale
       { contact: "u", at: iso(9), type: "stage.entered", stage: "b", from: "a" },
     ]);
     expect([...sim.contacts.keys()]).toEqual(["u"]);
+  });
+
+  it("alias without previousId links the message's anonymousId (the contract's 'links an anonymousId to a userId')", () => {
+    const msgs = [
+      anon("anon-2", "Signup", 0), page({ anonymousId: "anon-2" }, 1), page({ anonymousId: "anon-2" }, 2),
+      page({ userId: "u" }, 3),
+      { type: "alias", anonymousId: "anon-2", userId: "u", timestamp: iso(9) },
+    ];
+    const { records, sim } = simulate(c, msgs);
+    expect(rows(records, { contact: true }).slice(2)).toEqual([
+      { contact: "u", at: iso(9), type: "segment.entered", segment: "seeker" },
+      { contact: "u", at: iso(9), type: "stage.entered", stage: "b", from: "a" },
+    ]);
+    expect([...sim.contacts.keys()]).toEqual(["u"]);
+    const bad = Message.safeParse({ type: "alias", userId: "u", timestamp: iso(9) });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues.map((i) => [i.path.join("."), i.message])).toEqual([["previousId", "an alias needs a previousId (or an anonymousId) to link to its userId"]]);
   });
 });
 
