@@ -7,9 +7,9 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_0
 const SHORT = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 const ISO = /^P(?!$)(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
-/** The pattern a duration string must match (used in the JSON Schema). */
+/** The pattern a duration string must match (used in the JSON Schema): zero is not one. */
 export const DURATION_PATTERN =
-  "^(\\d+(\\.\\d+)?(s|m|h|d|w)|P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?)$";
+  "^(?!(0+(\\.0+)?[smhdw]|P(0+(\\.0+)?W)?(0+(\\.0+)?D)?(T(0+(\\.0+)?H)?(0+(\\.0+)?M)?(0+(\\.0+)?S)?)?)$)(\\d+(\\.\\d+)?(s|m|h|d|w)|P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?)$";
 
 /** Parses a duration into milliseconds, or returns `null` when it is not one. */
 export function parseDuration(text: string): number | null {
@@ -29,6 +29,7 @@ export function durationProblem(text: string): string {
   if (/^\d+(\.\d+)?\s*(mo|mon|month|months|y|yr|year|years)$/i.test(text.trim()) || /^P.*[YM].*$/.test(text.trim()) && !/T.*M/.test(text.trim())) {
     return `"${text}" is not a duration: months and years vary in length; use days or weeks (e.g. 30d, 4w)`;
   }
+  if (parseDuration(text) === 0) return `"${text}" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)`;
   return `"${text}" is not a duration: use <n>s|m|h|d|w (90m, 2d, 1w) or ISO 8601 (PT90M)`;
 }
 

@@ -11,6 +11,7 @@ import type { ValidateFunction } from "ajv";
 import { parse } from "yaml";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseDuration } from "../../src/core/duration.js";
+import { emailSender, Workspace } from "../../src/core/index.js";
 import { EXAMPLE, ensureBuilt, ROOT, runCli } from "./run-cli.js";
 
 type Schema = Record<string, any>;
@@ -67,6 +68,8 @@ describe("the printed schema", () => {
     const notDurations = ["1mo", "P1M", "P1Y", "P1Y2D", "P", "PT", "P1DT", "2 days", "90", "m", "1M", "-1d", "30 d"];
     for (const s of durations) expect([s, pattern.test(s), parseDuration(s) !== null]).toEqual([s, true, true]);
     for (const s of notDurations) expect([s, pattern.test(s), parseDuration(s)]).toEqual([s, false, null]);
+    // Zero parses, but is no duration anywhere (the loader says "is zero"): the pattern refuses it too.
+    for (const s of ["0s", "00m", "0.0h", "PT0S", "P0D", "P0DT0H0M", "P0W"]) expect([s, pattern.test(s), parseDuration(s)]).toEqual([s, false, 0]);
   });
 });
 
@@ -104,9 +107,17 @@ describe("validating documents with ajv", () => {
   });
 
   it("rejects the broken fixtures whose problems are about shape, like the loader does", () => {
-    for (const f of ["unknown-key", "wrong-type", "month-duration", "bad-duration", "two-key-condition", "two-kind-step"]) {
+    for (const f of ["unknown-key", "wrong-type", "month-duration", "bad-duration", "zero-duration", "two-key-condition", "two-kind-step"]) {
       expect([f, validate(yamlAt(`tests/fixtures/broken/${f}/trial.yaml`))]).toEqual([f, false]);
     }
+  });
+
+  it("takes the email sender as `from` or `sender`, one of them", () => {
+    const ws = (email: object) => validateWorkspace({ email });
+    expect([ws({ from: "a@b.example" }), ws({ sender: "a@b.example", templates: "templates" })]).toEqual([true, true]);
+    expect([ws({ templates: "templates" }), ws({ from: "a@b.example", sender: "c@d.example" })]).toEqual([false, false]);
+    expect(Workspace.parse({ email: { sender: "Acme <a@b.example>" } }).email).toEqual({ sender: "Acme <a@b.example>" });
+    expect(emailSender(Workspace.parse({ email: { sender: "Acme <a@b.example>" } }).email)).toBe("Acme <a@b.example>");
   });
 
   it("rejects an inline secret in waymark.yaml", () => {

@@ -14,6 +14,7 @@ beforeAll(ensureBuilt);
 type Want = [file: string, line: number, col: number, at: string, message: string];
 type Case = { dir: string; problems: Want[]; env?: Record<string, string> };
 
+const SIGNALS = "journey.entered, goal.reached, handoff.breached, or a one-key map: event, stage.entered, segment.entered, segment.exited, score.crossed, stalled, handoff.breached";
 const MONTHS = "months and years vary in length; use days or weeks (e.g. 30d, 4w)";
 
 const cases: Case[] = [
@@ -88,6 +89,22 @@ const cases: Case[] = [
     ["templates/nudge.liquid", 6, 21, '{{ "https://example.com/cs" | link_to }}', "Liquid: undefined filter: link_to"],
     // Body line 3 is file line 6: three lines of front matter, then "Hi", a blank line.
     ["templates/welcome.liquid", 6, 1, '{% if contact.traits.plan == "pro" %}', 'Liquid: tag {% if contact.traits.plan == "pro" %} not closed'],
+  ] },
+  { dir: "two-documents", problems: [
+    ["trial.yaml", 3, 1, "---", "a file holds one YAML document, this one has a second (after ---): put each journey in a file of its own"],
+  ] },
+  { dir: "signal-forms", problems: [
+    ["trial.yaml", 2, 8, "{ event: Trial Started, segment: keen }", "entry takes one form, found event and segment: { event, where? } or { segment }"],
+    ["trial.yaml", 8, 9, "journey.started", `unknown signal "journey.started" (signals: ${SIGNALS})`],
+    ["trial.yaml", 11, 9, "{ segment.entered: keen, stage.entered: aware }", "a signal map has exactly one key, found segment.entered, stage.entered"],
+    ["trial.yaml", 14, 9, "{ segment.entred: keen }", `unknown signal "segment.entred" (did you mean "segment.entered"?) (signals: ${SIGNALS})`],
+  ] },
+  { dir: "email-sender", problems: [
+    ["waymark.yaml", 2, 3, "from:", "email takes `from` or `sender`, not both"],
+  ] },
+  { dir: "zero-duration", problems: [
+    ["trial.yaml", 3, 19, "0d", '"0d" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)'],
+    ["trial.yaml", 8, 15, "PT0S", '"PT0S" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)'],
   ] },
   { dir: "many-files", problems: [
     // All files in one run, sorted by file then position (the exit rule is checked first but sits last).

@@ -6,7 +6,7 @@
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { parseDuration, type JournalRecord } from "../../core/index.js";
+import { emailSender, parseDuration, type JournalRecord } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { recordOutcome, type Outcome } from "../redis/journal.js";
@@ -142,7 +142,7 @@ export class ActionWorkers {
       return "suppressed";
     }
     const ws = engine.workspace;
-    const from = ws.email?.from ?? "Waymark <no-reply@waymark.local>";
+    const from = emailSender(ws.email) ?? "Waymark <no-reply@waymark.local>";
     const unsubscribe = unsubscribeUrl(this.o.publicUrl, unsubscribeToken(this.o.secret, e.contact));
     let rendered;
     try {

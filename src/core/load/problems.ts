@@ -66,11 +66,34 @@ function friendly(issue: Issue): string {
   if (issue.code === "invalid_union") {
     // A union left out altogether (`entry`): name the key, as for any other missing one.
     const key = issue.path.at(-1);
-    if ((issue as { input?: unknown }).input === undefined && typeof key === "string") return `missing required key "${key}"`;
-    return "not one of the allowed forms";
+    const input = (issue as { input?: unknown }).input;
+    if (input === undefined && typeof key === "string") return `missing required key "${key}"`;
+    return unionProblem(issue.path, input);
   }
   if (issue.code === "invalid_value") return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
   return issue.message;
+}
+
+const SIGNALS = "journey.entered, goal.reached, handoff.breached, or a one-key map: event, stage.entered, segment.entered, segment.exited, score.crossed, stalled, handoff.breached";
+const SIGNAL_KEYS = ["event", "journey.entered", "goal.reached", "stage.entered", "segment.entered", "segment.exited", "score.crossed", "stalled", "handoff.breached"];
+
+/** What a value that fits none of a union's forms should have been, by the key it sits under. */
+function unionProblem(path: readonly PropertyKey[], input: unknown): string {
+  const key = path.at(-1);
+  const keys = input !== null && typeof input === "object" && !Array.isArray(input) ? Object.keys(input) : null;
+  if (key === "entry") {
+    if (keys && keys.includes("event") && keys.includes("segment")) return "entry takes one form, found event and segment: { event, where? } or { segment }";
+    return "expected entry { event, where? } or { segment }";
+  }
+  if (key === "on") {
+    if (typeof input === "string") return `unknown signal ${JSON.stringify(input)} (signals: ${SIGNALS})`;
+    if (keys && keys.length > 1 && !keys.every((k) => k === "event" || k === "where")) return `a signal map has exactly one key, found ${keys.join(", ")}`;
+    const unknown = keys?.find((k) => !SIGNAL_KEYS.includes(k) && k !== "where");
+    if (unknown !== undefined) return `unknown signal ${JSON.stringify(unknown)}${suggest(unknown, SIGNAL_KEYS)} (signals: ${SIGNALS})`;
+    return `expected a signal: ${SIGNALS}`;
+  }
+  if (key === "reentry") return "expected never, always or { after: <duration> }";
+  return "not one of the allowed forms";
 }
 
 function describe(v: unknown): string {
@@ -87,13 +110,13 @@ const KNOWN = ["entry", "exit", "goal", "stages", "segments", "score", "triggers
   "when", "rules", "model", "weights", "variants", "weight", "audience", "owners", "payload", "description", "endpoints",
   "audiences", "timezone", "headers", "secret", "replyTo", "templates", "preheader", "split", "flag", "email"];
 
-function suggest(key: string): string {
+function suggest(key: string, known: readonly string[] = KNOWN): string {
   const lower = key.toLowerCase();
   // The nearest known key; short keys allow fewer typos, so "on" never suggests "do".
   const limit = Math.min(2, Math.floor(lower.length / 3));
   let hit: string | undefined;
   let best = Infinity;
-  for (const k of KNOWN) {
+  for (const k of known) {
     const d = k.toLowerCase() === lower ? 0 : distance(k.toLowerCase(), lower);
     if (d <= limit && d < best) { hit = k; best = d; }
   }

@@ -20,7 +20,8 @@ export function parseYamlSource(file: string, text: string): YamlSource {
   const at = (offset: number) => lineCounter.linePos(offset);
   const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = at(unclosedStart(doc, e) ?? e.pos[0]);
-    return { file, line, col, message: e.message.split("\n")[0]! };
+    const message = e.code === "MULTIPLE_DOCS" ? "a file holds one YAML document, this one has a second (after ---): put each journey in a file of its own" : e.message.split("\n")[0]!;
+    return { file, line, col, message };
   });
   const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
   return {

@@ -23,11 +23,19 @@ export type Audience = z.infer<typeof Audience>;
 
 /** Email settings. */
 export const EmailSettings = z.strictObject({
-  from: z.string().min(3),
+  from: z.string().min(3).optional().meta({ description: "the sender, e.g. \"Acme <hello@acme.example>\"" }),
+  sender: z.string().min(3).optional().meta({ description: "the same as from (the contract's word); give one of the two" }),
   replyTo: z.string().optional(),
   templates: z.string().optional().meta({ description: "templates folder, relative to journeys/ (default templates)" }),
-});
+}).refine((e) => (e.from === undefined) !== (e.sender === undefined), {
+  error: (iss) => ((iss.input as { from?: string }).from === undefined ? "email needs a sender: `from` (or `sender`)" : "email takes `from` or `sender`, not both"),
+}).meta({ oneOf: [{ required: ["from"] }, { required: ["sender"] }] });
 export type EmailSettings = z.infer<typeof EmailSettings>;
+
+/** The sender of a workspace's emails (`from`, or its synonym `sender`), if set. */
+export function emailSender(e: EmailSettings | undefined): string | undefined {
+  return e?.from ?? e?.sender;
+}
 
 /** The workspace file. */
 export const Workspace = z.strictObject({
