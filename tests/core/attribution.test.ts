@@ -139,6 +139,27 @@ describe("which touchpoints", () => {
     expect(only(simulate(c, msgs).records, "conversion.attributed")).toEqual(expected("linear", tps, [1 / 3, 1 / 3, 1 / 3], 50));
   });
 
+  it("two events at the same instant are two touchpoints; one event matching two rules is one, with the first rule's channel", () => {
+    const same: [string, number][] = [[EMAIL, 600], [EMAIL, 600], [AD, 1200]];
+    expect(attributed("linear", same)).toEqual(expected("linear", same, [1 / 3, 1 / 3, 1 / 3]));
+    const c = compileJourney(`
+id: j
+entry: { event: Signup }
+goal: { event: ${GOAL} }
+attribution:
+  model: linear
+  touchpoints:
+    - { event: ${EMAIL}, where: { campaign: spring }, channel: spring-email }
+    - { event: ${EMAIL}, channel: email }
+`);
+    const msgs = [track("u", "Signup", 0), track("u", EMAIL, 10, { campaign: "spring" }), track("u", EMAIL, 10, { campaign: "fall" }), track("u", GOAL, 20)];
+    const credits = only(simulate(c, msgs).records, "conversion.attributed")[0]!["credits"];
+    expect(credits).toEqual([
+      { at: iso(10), event: EMAIL, channel: "spring-email", credit: 0.5 },
+      { at: iso(10), event: EMAIL, channel: "email", credit: 0.5 },
+    ]);
+  });
+
   it("no touchpoint in the lookback: goal.reached without conversion.attributed", () => {
     const c = journey("linear");
     const { records } = simulate(c, [track("u", "Signup", 0), track("u", GOAL, 5)]);

@@ -161,19 +161,26 @@ function reachGoal(ctx: Ctx, j: CJourney, run: Run, ev: EventInput): void {
   record(ctx, j.id, "goal.reached", { goal: j.goal!.event });
   const a = j.attribution;
   if (a) {
+    // Histories hold timestamps, not event ids: one event matching two touchpoint rules is in
+    // both, two events at the same instant are twice in one. Per name and instant, a rule's
+    // entries beyond what earlier rules already gave are further events (the first rule
+    // that matches an event gives its channel); the goal event is left out of each rule it matched.
     const tps: Touchpoint[] = [];
-    const seen = new Set<string>();
-    let goalSkipped = false;
+    const taken = new Map<string, number>();
     for (const tp of a.touchpoints) {
       const h = ctx.s.f[tp.feature.id];
       if (!h) continue;
+      const mine = new Map<string, number>();
+      let skipGoal = tp.event === ev.name && (tp.feature.match === null || tp.feature.match(ev.properties));
       for (let i = 1; i < h.length; i++) {
         const at = h[i]!;
         if (at > ev.at || ev.at - at >= a.lookback) continue;
-        if (!goalSkipped && tp.event === ev.name && at === ev.at) { goalSkipped = true; continue; }
+        if (skipGoal && at === ev.at) { skipGoal = false; continue; }
         const key = `${at}\u0000${tp.event}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
+        const n = (mine.get(key) ?? 0) + 1;
+        mine.set(key, n);
+        if (n <= (taken.get(key) ?? 0)) continue;
+        taken.set(key, n);
         tps.push({ at, event: tp.event, channel: tp.channel });
       }
     }
