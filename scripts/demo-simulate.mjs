@@ -29,7 +29,9 @@ const run = (resolved) => {
 
 console.log(`Waymark demo: ${journeys.length} journeys from ${dir}/\n`);
 for (const f of readdirSync(join(dir, "events")).filter((n) => n.endsWith(".ndjson")).sort()) {
-  const records = run(await readEvents(join(dir, "events", f)));
+  const { events, rejected } = await readEvents(join(dir, "events", f));
+  for (const line of rejected) console.error(line);
+  const records = run(events);
   const file = join(out, f.replace(".ndjson", ".journal.ndjson"));
   writeFileSync(file, records.map((r) => JSON.stringify(r)).join("\n") + "\n");
   const types = {};

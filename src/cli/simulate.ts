@@ -9,11 +9,16 @@ import { NdjsonWriter } from "./ndjson-writer.js";
 /** Options of one simulation. */
 export type SimulateOptions = { journeys: string; events: string; until?: number };
 
+/** The events file read: its messages in time order, and the lines it could not take. */
+export type EventsRead = { events: Resolved[]; rejected: string[] };
+
 /**
- * Reads and orders the events file; throws a `file:line: message` error on a bad line. A
- * message repeating an earlier line's `messageId` is skipped, as ingest ignores it.
+ * Reads and orders the events file. A line that is not JSON or not a valid message is
+ * rejected as `file:line: message` and the rest are taken, as ingest takes the rest of a
+ * batch. A message repeating an earlier line's `messageId` is skipped, as ingest ignores it.
+ * Throws only when the file cannot be read.
  */
-export async function readEvents(file: string): Promise<Resolved[]> {
+export async function readEvents(file: string): Promise<EventsRead> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -21,6 +26,7 @@ export async function readEvents(file: string): Promise<Resolved[]> {
     throw new EventsError(`${file}: cannot read the events file: ${(e as Error).message}`);
   }
   const out: { r: Resolved; i: number }[] = [];
+  const rejected: string[] = [];
   const seen = new Set<string>();
   let lineNo = 0;
   let last: number | undefined;
@@ -31,29 +37,34 @@ export async function readEvents(file: string): Promise<Resolved[]> {
     try {
       json = JSON.parse(line);
     } catch (e) {
-      throw new EventsError(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`);
+      rejected.push(`${file}:${lineNo}: invalid JSON: ${(e as Error).message}`);
+      continue;
     }
     const parsed = Message.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const where = issue.path.length ? ` at ${issue.path.join(".")}` : "";
-      throw new EventsError(`${file}:${lineNo}: invalid message${where}: ${issue.message}`);
+      rejected.push(`${file}:${lineNo}: invalid message${where}: ${issue.message}`);
+      continue;
     }
     const m = parsed.data;
-    if (m.messageId !== undefined) {
-      if (seen.has(m.messageId)) continue;
-      seen.add(m.messageId);
-    }
     // With a receipt time the ingest rule applies (sentAt skew correction); without one the
     // timestamp is taken as it is, and a message without any time follows the previous one.
     const stamp = m.timestamp ?? m.originalTimestamp;
     const at = m.receivedAt !== undefined ? eventTime(m, Date.parse(m.receivedAt)) : stamp !== undefined ? Date.parse(stamp) : last;
-    if (at === undefined) throw new EventsError(`${file}:${lineNo}: the first message needs a timestamp`);
+    if (at === undefined) {
+      rejected.push(`${file}:${lineNo}: the first message needs a timestamp (a message without one follows the one before it)`);
+      continue;
+    }
+    if (m.messageId !== undefined) {
+      if (seen.has(m.messageId)) continue;
+      seen.add(m.messageId);
+    }
     last = at;
     out.push({ r: resolveMessage(m, at), i: out.length });
   }
   out.sort((a, b) => a.r.at - b.r.at || a.i - b.i);
-  return out.map((x) => x.r);
+  return { events: out.map((x) => x.r), rejected };
 }
 
 /** An unusable events file. */
@@ -66,14 +77,16 @@ export async function runSimulate(o: SimulateOptions): Promise<number> {
     for (const p of load.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return 1;
   }
-  let events: Resolved[];
+  let read: EventsRead;
   try {
-    events = await readEvents(o.events);
+    read = await readEvents(o.events);
   } catch (e) {
     if (!(e instanceof EventsError)) throw e;
     process.stderr.write(`${e.message}\n`);
     return 2;
   }
+  const { events, rejected } = read;
+  for (const line of rejected) process.stderr.write(`${line}\n`);
   const out = new NdjsonWriter(process.stdout);
   const sim = new Simulator(compile(load.definitions), { record: (r) => out.write(r) });
   const tty = process.stderr.isTTY === true;
@@ -90,5 +103,7 @@ export async function runSimulate(o: SimulateOptions): Promise<number> {
   if (Number.isFinite(end)) sim.advance(end);
   if (tty && i >= 10_000) process.stderr.write("\n");
   await out.end();
-  return 0;
+  if (rejected.length === 0) return 0;
+  process.stderr.write(`simulate: ${rejected.length} line${rejected.length === 1 ? "" : "s"} rejected; the journal covers the other ${events.length.toLocaleString("en-US")} message${events.length === 1 ? "" : "s"}\n`);
+  return 2;
 }

@@ -165,20 +165,29 @@ describe.concurrent("hand-off acknowledgements in the events file", () => {
 });
 
 describe.concurrent("unusable input", () => {
-  it("a line that is not JSON: exit 2, stderr names file:line, nothing on stdout", async () => {
+  // As ingest takes the rest of a batch: the bad lines are named on stderr, the others are
+  // replayed (the journal on stdout), and the exit code says something was left out.
+  it("a line that is not JSON: named with file:line on stderr, the rest replayed, exit 2", async () => {
     const file = `${FIX}/events/bad-json.ndjson`; // line 2 is blank, line 3 is cut short
     const r = await simulate(HANDOFF, file);
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(new RegExp(`^${escape(file)}:3: invalid JSON: .+\\n$`));
+    expect(r.stdout).toBe(""); // line 1, an identify, records nothing in these journeys (the next test replays more)
+    expect(r.stderr).toMatch(new RegExp(`^${escape(file)}:3: invalid JSON: .+\\nsimulate: 1 line rejected; the journal covers the other 1 message\\n$`));
   });
 
-  it("an invalid Segment message (track without event): exit 2 with its line number", async () => {
-    const file = `${FIX}/events/track-without-event.ndjson`;
-    const r = await simulate(HANDOFF, file);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(new RegExp(`^${escape(file)}:2: invalid message at event: .+\\n$`));
+  it("invalid Segment messages (track without event, alias without ids): each named, the valid ones replayed", async () => {
+    const file = join(tmp, "invalid-messages.ndjson");
+    const lines = readFileSync(join(ROOT, FIX, "events/demo.ndjson"), "utf8").trim().split("\n");
+    writeFileSync(file, [lines[0], '{"type":"track","userId":"sam","timestamp":"2026-05-04T09:30:00.000Z"}', ...lines.slice(1), '{"type":"alias","userId":"sam"}', ""].join("\n"));
+    const [bad, good] = await Promise.all([simulate(HANDOFF, file), demoRun()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe(good.stdout);
+    const n = lines.length + 2;
+    expect(bad.stderr).toBe([
+      `${file}:2: invalid message at event: Invalid input: expected string, received undefined`,
+      `${file}:${n}: invalid message at previousId: an alias needs a previousId (or an anonymousId) to link to its userId`,
+      `simulate: 2 lines rejected; the journal covers the other ${lines.length} messages`, "",
+    ].join("\n"));
   });
 
   it("an events file that cannot be read: exit 2, one line naming it", async () => {

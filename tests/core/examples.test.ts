@@ -12,7 +12,8 @@ async function journal(file: string): Promise<JournalRecord[]> {
   if (!load.ok) throw new Error("journeys/ does not validate");
   const records: JournalRecord[] = [];
   const sim = new Simulator(compile(load.definitions), { record: (r) => records.push(r) });
-  const events = await readEvents(`journeys/events/${file}`);
+  const { events, rejected } = await readEvents(`journeys/events/${file}`);
+  expect(rejected).toEqual([]);
   for (const e of events) sim.apply(e);
   sim.advance(events[events.length - 1]!.at);
   return records;
