@@ -116,7 +116,6 @@ export function adminRouter(d: AdminDeps): Router {
     res.json({ success: true, contact: userId, team });
   });
 
-
   // A hand-off's own signed link (sent in its webhook) acknowledges it without the admin token.
   const ackAuth = (req: Request<{ id: string }>, res: Response, next: (e?: unknown) => void) => {
     const token = req.query["token"];
