@@ -15,7 +15,8 @@ export const Config = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   WAYMARK_JOURNEYS: z.string().min(1).default("./journeys"),
   WAYMARK_WRITE_KEYS: csv.default([]),
-  WAYMARK_ADMIN_TOKEN: z.string().min(16, "use at least 16 characters").optional(),
+  /** Any non-empty token is taken; one shorter than ADMIN_TOKEN_ADVISED is warned about at start. */
+  WAYMARK_ADMIN_TOKEN: z.string().optional(),
   SMTP_URL: z.url({ protocol: /^smtps?$/, error: "expected an smtp:// or smtps:// URL" }).optional(),
   WAYMARK_PUBLIC_URL: z.url().optional(),
   /** Reject ingest with 429 past this many messages waiting in inboxes. */
@@ -63,6 +64,17 @@ export const Config = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type Config = z.infer<typeof Config>;
+
+/** The shortest admin token that is not warned about (a bearer token guessable by brute force is no guard). */
+export const ADMIN_TOKEN_ADVISED = 16;
+
+/** Warnings about values that are taken but unwise. */
+export function configWarnings(c: Config): string[] {
+  const t = c.WAYMARK_ADMIN_TOKEN;
+  return t !== undefined && t.length < ADMIN_TOKEN_ADVISED
+    ? [`WAYMARK_ADMIN_TOKEN is ${t.length} characters: use ${ADMIN_TOKEN_ADVISED} or more (e.g. openssl rand -hex 24) outside a test`]
+    : [];
+}
 
 /** A configuration problem, naming the variable. */
 export class ConfigError extends Error {}

@@ -9,7 +9,7 @@ import { compile, formatProblem, type Compiled, type Workspace } from "../core/i
 import { createRuntime } from "../adapters/runtime.js";
 import { probeServer } from "../adapters/probes.js";
 import type { Template } from "../adapters/templates.js";
-import { loadConfig, ConfigError, type Config } from "../adapters/config.js";
+import { configWarnings, loadConfig, ConfigError, type Config } from "../adapters/config.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
 import { checkNoEviction, producerConnection, ready, workerConnection, redactRedisUrl } from "../adapters/redis/connection.js";
 import { findRedis } from "./local-redis.js";
@@ -41,6 +41,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
     return e instanceof ConfigError ? 2 : 1;
   }
   const log = pino({ level: config.LOG_LEVEL, base: { role } });
+  for (const w of configWarnings(config)) log.warn(w);
   const loaded = await loadJourneys(config, env);
   if (!loaded.ok) {
     for (const p of loaded.problems) process.stderr.write(`${p}\n`);
