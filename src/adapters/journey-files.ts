@@ -42,6 +42,7 @@ export async function loadJourneyFolder(dir: string, opts: ReadOptions = {}): Pr
     ...(workspace ? { workspace } : {}),
     templates: templates.map((t) => t.name),
     templateProblems: problems,
+    untitled: templates.filter((t) => t.subject === undefined).map((t) => t.name),
     env: opts.env ?? process.env,
     requireEnv: opts.requireEnv ?? false,
   });

@@ -8,6 +8,7 @@ export { mergeContacts } from "./eval/merge.js";
 export { attribute, type Credit, type Touchpoint, type Model } from "./eval/attribution.js";
 export { quietUntil } from "./eval/quiet-hours.js";
 export { loadDefinitions, type Definitions, type LoadInput, type LoadResult, type SourceFile } from "./load/definitions.js";
+export { defaultSubject } from "./load/check.js";
 export { formatProblem, type Problem } from "./load/problems.js";
 export { Message, eventTime, resolveMessage, type Resolved } from "./messages.js";
 export type { AckInput, Cursors, Effect, EventInput, Evaluation, Input, JournalRecord, WakeInput } from "./model/io.js";

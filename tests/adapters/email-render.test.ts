@@ -53,10 +53,17 @@ describe("TemplateRenderer", () => {
     expect(out.html).toContain("<p>Line &amp; two</p>");
   });
 
-  it("names the template in errors: unknown, or without a subject", async () => {
+  it("names the template in errors: unknown", async () => {
     const r = await renderer({ "nosub.liquid": "Hi\n" });
     await expect(r.render("missing", ctx)).rejects.toThrow(TemplateError);
-    await expect(r.render("nosub", ctx)).rejects.toThrow(/template "nosub": no subject/);
+    await expect(r.render("missing", ctx)).rejects.toThrow(/template "missing"/);
+  });
+
+  it("a template without a subject, used by a step without one, goes out as its name in words", async () => {
+    const r = await renderer({ "trial-day_3.liquid": "Hi {{ contact.id }}\n" });
+    const out = await r.render("trial-day_3", ctx);
+    expect([out.subject, out.text]).toEqual(["Trial day 3", "Hi c1"]);
+    expect((await r.render("trial-day_3", ctx, "Day {{ 1 | plus: 2 }}")).subject).toBe("Day 3");
   });
 });
 

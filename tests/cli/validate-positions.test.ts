@@ -175,6 +175,12 @@ describe("waymark validate on valid folders", () => {
     ].join("\n"));
   });
 
+  it("warns about an email step whose template and step give no subject (it goes out as the template's name), without failing", async () => {
+    const r = await runCli(["validate", "tests/fixtures/valid/untitled"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('warning: tests/fixtures/valid/untitled/trial.yaml:7:28: template "trial-welcome" has no subject and this step gives none: it goes out as "Trial welcome" (add subject: to its front matter or to the step)\n');
+  });
+
   it("reports a missing folder as a problem, exit 1", async () => {
     const r = await runCli(["validate", "tests/fixtures/no-such-folder"]);
     expect(r.code).toBe(1);

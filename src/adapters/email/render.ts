@@ -6,6 +6,7 @@
 import { convert } from "html-to-text";
 import type { Liquid, Template as LiquidTemplate } from "liquidjs";
 import mjml2html from "mjml";
+import { defaultSubject } from "../../core/index.js";
 import { createLiquid, type Template } from "../templates.js";
 
 /** What a template sees. */
@@ -19,7 +20,7 @@ export type RenderContext = {
 /** A rendered email: a one-line subject, an HTML part and a plain-text part. */
 export type Rendered = { subject: string; html: string; text: string; preheader?: string };
 
-/** A template that cannot be rendered (unknown, no subject, a Liquid or MJML error). */
+/** A template that cannot be rendered (unknown, a Liquid or MJML error). */
 export class TemplateError extends Error {
   /** @param template the template's name; the message is prefixed with it. */
   constructor(readonly template: string, message: string) {
@@ -63,13 +64,13 @@ export class TemplateRenderer {
    * Renders `name` for `ctx`. The subject is `subjectOverride` (the step's `subject`, also
    * Liquid) when given, else the front matter's; it is plain text on one line. A body with
    * HTML tags (or any MJML) is HTML with escaped output; any other body is plain text.
-   * @throws TemplateError for an unknown template, a missing subject or a Liquid/MJML error.
+   * @throws TemplateError for an unknown template or a Liquid/MJML error.
    */
   async render(name: string, ctx: RenderContext, subjectOverride?: string): Promise<Rendered> {
     const t = this.byName.get(name);
     if (!t) throw new TemplateError(name, "no such template in the templates folder");
-    const subjectSrc = subjectOverride ?? t.subject;
-    if (subjectSrc === undefined) throw new TemplateError(name, "no subject: add `subject:` to its front matter or to the email step");
+    // Neither gives one (validate warns): the template's name, so the email still goes out, as simulate records it.
+    const subjectSrc = subjectOverride ?? t.subject ?? defaultSubject(name);
     try {
       const subjectOut = await this.plain.render(this.parse(this.plain, `s\u0000${subjectSrc}`, subjectSrc), ctx) as string;
       const subject = subjectOut.replace(/[\r\n]+/g, " ").trim();

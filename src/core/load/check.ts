@@ -131,3 +131,21 @@ export function checkWorkspace(w: Workspace): PathIssue[] {
   }
   return issues;
 }
+
+/** The subject of an email whose template and step give none: the template's name as words ("webinar-recap" -> "Webinar recap"). */
+export function defaultSubject(template: string): string {
+  const words = template.replace(/[-_.]+/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** Email steps whose template has no front-matter subject and that give none: warnings (they go out with the default subject). */
+export function untitledSteps(j: Journey, untitled: ReadonlySet<string>): PathIssue[] {
+  const out: PathIssue[] = [];
+  if (untitled.size === 0) return out;
+  (j.triggers ?? []).forEach((t, ti) => walkSteps(t.do, ["triggers", ti, "do"], (s, p) => {
+    if (s.email && s.email.subject === undefined && untitled.has(s.email.template)) {
+      out.push({ path: [...p, "email", "template"], message: `template "${s.email.template}" has no subject and this step gives none: it goes out as "${defaultSubject(s.email.template)}" (add subject: to its front matter or to the step)` });
+    }
+  }));
+  return out;
+}

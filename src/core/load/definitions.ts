@@ -4,7 +4,7 @@
  */
 import { Journey } from "../schema/journey.js";
 import { Workspace } from "../schema/workspace.js";
-import { checkJourney, checkWorkspace } from "./check.js";
+import { checkJourney, untitledSteps, checkWorkspace } from "./check.js";
 import { flattenIssues, type Problem } from "./problems.js";
 import { parseYamlSource } from "./yaml-source.js";
 
@@ -19,6 +19,8 @@ export type LoadInput = {
   templates: Iterable<string>;
   /** Problems found in templates by whoever read them (syntax errors). */
   templateProblems?: Problem[];
+  /** Templates without a subject in their front matter: an email step using one without a `subject` is warned about. */
+  untitled?: Iterable<string>;
   /** Values for `${ENV_NAME}` in waymark.yaml. */
   env: Record<string, string | undefined>;
   /** When true, an unset `${ENV_NAME}` is a problem; otherwise a warning. */
@@ -95,6 +97,7 @@ export function loadDefinitions(input: LoadInput): LoadResult {
     if (other) problems.push(src.problemAt({ path: ["id"], message: `duplicate journey id "${j.id}" (also in ${other})` }));
     seen.set(j.id, file.path);
     problems.push(...checkJourney(j, { workspace, templates, workspaceKnown }).map(src.problemAt));
+    warnings.push(...untitledSteps(j, new Set(input.untitled ?? [])).map(src.problemAt));
     journeys.push({ file: file.path, journey: j });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
