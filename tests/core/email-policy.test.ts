@@ -37,6 +37,17 @@ describe("consent", () => {
     ]);
   });
 
+  it("an address naming several mailboxes: reason invalid-address, and it does not count against a cap", () => {
+    const capped = build("limits: { email: { max: 1, per: 1h } }", { "j.yaml": pinger("j") });
+    const msgs = [identify("u", 0, { email: "a@x.io, b@x.io" }), track("u", "Go", 1), track("u", "Ping", 2),
+      identify("u", 3, { email: "Ada <a@x.io>" }), track("u", "Ping", 4), track("u", "Ping", 5)];
+    expect(only(simulate(capped, msgs).records, ...EMAIL)).toEqual([
+      { at: iso(2), type: "email.suppressed", template: "j-mail", reason: "invalid-address" },
+      { at: iso(4), type: "email.sent", template: "j-mail" },
+      { at: iso(5), type: "email.suppressed", template: "j-mail", reason: "frequency-cap" },
+    ]);
+  });
+
   it("unsubscribed wins over a missing address; consent is judged at send time", () => {
     const msgs = [identify("u", 0, { unsubscribed: true }), track("u", "Go", 1), track("u", "Ping", 2), identify("u", 3, { unsubscribed: false, email: "u@x.io" }), track("u", "Ping", 4)];
     expect(only(simulate(c, msgs).records, ...EMAIL)).toEqual([

@@ -45,6 +45,12 @@ export function emailStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: Ste
     record(ctx, j.id, "email.suppressed", { ...base, reason: "no-address" });
     return "done";
   }
+  // One mailbox per email: a trait holding a list of addresses must not fan out (and, judged
+  // here, it does not count against the caps; the sender checks again with a full parser).
+  if (to.indexOf("@") !== to.lastIndexOf("@")) {
+    record(ctx, j.id, "email.suppressed", { ...base, reason: "invalid-address" });
+    return "done";
+  }
   if (j.quiet) {
     const zone = pickZone([traits["timezone"], ctx.s.tz], ctx.c.workspace.timezone);
     const until = quietUntil(ctx.t, j.quiet, zone);
