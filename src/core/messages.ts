@@ -9,9 +9,12 @@ const Id = z.union([z.string().min(1).max(512), z.number().transform(String)]);
 const Time = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).or(z.string().refine((s) => !Number.isNaN(Date.parse(s)), "expected an ISO 8601 timestamp"));
 const Props = z.record(z.string(), z.unknown());
 
+/** An optional id: an empty string is no id (some clients send `userId: ""` for anonymous visitors). */
+const OptionalId = z.preprocess((v) => (v === "" ? undefined : v), Id.optional().nullable());
+
 const base = {
-  userId: Id.optional().nullable(),
-  anonymousId: Id.optional().nullable(),
+  userId: OptionalId,
+  anonymousId: OptionalId,
   messageId: z.string().max(512).optional(),
   timestamp: Time.optional(),
   originalTimestamp: Time.optional(),
@@ -36,7 +39,7 @@ export const ScreenMessage = z.object({ ...base, type: z.literal("screen"), name
 /** `group`: keeps the group's traits under `groups.<groupId>`; the event `Group`. */
 export const GroupMessage = z.object({ ...base, type: z.literal("group"), groupId: Id, traits: Props.optional() });
 /** `alias`: links `previousId` (else the message's `anonymousId`, as Segment's browser library defaults it) to `userId`. */
-export const AliasMessage = z.object({ ...base, type: z.literal("alias"), previousId: Id.optional(), userId: Id })
+export const AliasMessage = z.object({ ...base, type: z.literal("alias"), previousId: OptionalId, userId: Id })
   .refine((m) => Boolean(m.previousId ?? m.anonymousId), { error: "an alias needs a previousId (or an anonymousId) to link to its userId", path: ["previousId"] });
 /** A hand-off acknowledgement (simulate files and the ack API). */
 export const AckMessage = z.object({

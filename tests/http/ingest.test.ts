@@ -94,6 +94,10 @@ describe("validation", () => {
     const noId = await post(`${s.base}/v1/identify`, { traits: { a: 1 } }, auth);
     expect(noId.status).toBe(400);
     expect(noId.body["issues"]).toEqual([expect.objectContaining({ path: ["userId"], message: expect.stringMatching(/userId or an anonymousId/) })]);
+    // An empty userId is no userId: the contact is the anonymousId.
+    expect((await post(`${s.base}/v1/track`, { userId: "", anonymousId: "anon-empty", event: "Go" }, auth)).status).toBe(200);
+    expect(ofType(await journalUntil(s, "anon-empty", (j) => j.length > 0), "journey.entered")).toHaveLength(1);
+    expect((await post(`${s.base}/v1/track`, { userId: "", anonymousId: "", event: "Go" }, auth)).status).toBe(400);
   });
 
   it("takes the type from the path, and refuses a contradicting type, acks and malformed JSON", async () => {
