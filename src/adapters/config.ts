@@ -6,19 +6,31 @@ import { z } from "zod";
 import { DEFAULT_SCHEDULE, parseSchedule } from "./webhooks/schedule.js";
 
 const csv = z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+
+/** A URL with one of `protocols` and a host (`new URL` alone takes `redis:x` or `smtp:`). */
+const hostUrl = (protocols: string[], error: string) => z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return protocols.includes(u.protocol.slice(0, -1)) && u.hostname !== "";
+  } catch {
+    return false;
+  }
+}, { error });
+/** A TCP port: decimal digits only (`0x10` or `1e3` are typos, not ports). */
+const port = z.string().regex(/^\d{1,5}$/, "expected a port number (0-65535)").transform(Number).pipe(z.number().max(65535, "expected a port number (0-65535)"));
 const int = (def: number) => z.coerce.number().int().positive().default(def);
 
 /** The environment Waymark reads (contract section 10, plus tuning knobs). */
 export const Config = z.object({
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: "expected a redis:// or rediss:// URL" }).default("redis://127.0.0.1:6379"),
+  REDIS_URL: hostUrl(["redis", "rediss"], "expected a redis:// or rediss:// URL with a host (redis://127.0.0.1:6379)").default("redis://127.0.0.1:6379"),
   WAYMARK_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, - and _ only").default("waymark"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  WAYMARK_JOURNEYS: z.string().min(1).default("./journeys"),
+  PORT: port.default(3000),
+  WAYMARK_JOURNEYS: z.string().trim().min(1, "expected a folder").default("./journeys"),
   WAYMARK_WRITE_KEYS: csv.default([]),
   /** Any non-empty token is taken; one shorter than ADMIN_TOKEN_ADVISED is warned about at start. */
   WAYMARK_ADMIN_TOKEN: z.string().optional(),
-  SMTP_URL: z.url({ protocol: /^smtps?$/, error: "expected an smtp:// or smtps:// URL" }).optional(),
-  WAYMARK_PUBLIC_URL: z.url().optional(),
+  SMTP_URL: hostUrl(["smtp", "smtps"], "expected an smtp:// or smtps:// URL with a host").optional(),
+  WAYMARK_PUBLIC_URL: hostUrl(["http", "https"], "expected the http:// or https:// address people reach the engine at (links in emails and hand-offs)").optional(),
   /** Reject ingest with 429 past this many messages waiting in inboxes. */
   WAYMARK_MAX_BACKLOG: int(200_000),
   /** Journal records kept per contact. */
@@ -60,7 +72,7 @@ export const Config = z.object({
   WAYMARK_AUDIENCE_BATCH: int(1_000),
   WAYMARK_AUDIENCE_WAIT_MS: int(5_000),
   /** `waymark worker` serves /healthz, /readyz and /metrics on this port when set. */
-  WAYMARK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  WAYMARK_METRICS_PORT: port.optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 export type Config = z.infer<typeof Config>;
