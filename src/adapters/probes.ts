@@ -39,5 +39,17 @@ export function probeServer(d: ProbeDeps, port: number, host?: string): Promise<
       return res.writeHead(404, { "content-type": "application/json" }).end('{"success":false,"error":"not found"}');
     })().catch(() => res.writeHead(500).end());
   });
-  return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+  return listenOn(server, port, "WAYMARK_METRICS_PORT", host);
 }
+
+/** Listens on `port`; rejects with a message naming `variable` when it cannot (in use, no permission). */
+export function listenOn(server: Server, port: number, variable: string, host?: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const why = err.code === "EADDRINUSE" ? "it is in use by another process" : err.code === "EACCES" ? "this user may not listen on it" : err.message;
+      reject(new Error(`${variable}=${port}: cannot listen: ${why}`));
+    });
+    server.listen(port, host, () => resolve(server));
+  });
+}
+

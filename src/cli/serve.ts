@@ -7,7 +7,7 @@ import type { Server } from "node:http";
 import pino, { type Logger } from "pino";
 import { compile, formatProblem, type Compiled, type Workspace } from "../core/index.js";
 import { createRuntime } from "../adapters/runtime.js";
-import { probeServer } from "../adapters/probes.js";
+import { listenOn, probeServer } from "../adapters/probes.js";
 import type { Template } from "../adapters/templates.js";
 import { configWarnings, loadConfig, ConfigError, type Config } from "../adapters/config.js";
 import { loadJourneyFolder } from "../adapters/journey-files.js";
@@ -104,21 +104,31 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   process.on("SIGHUP", () => void reload());
 
   let server: Server | undefined;
-  if (role !== "worker") {
-    const { createHttpServer } = await import("../adapters/http/app.js"); // workers never load express
-    server = createHttpServer({ config, engine, log, reload, secret, metrics }).listen(config.PORT);
-    await new Promise<void>((r) => server!.once("listening", () => r()));
-    log.info({ port: config.PORT }, "API listening");
-  } else if (config.WAYMARK_METRICS_PORT !== undefined) {
-    server = await probeServer({ metrics, redis, journeys: () => engine.compiled.journeys.length }, config.WAYMARK_METRICS_PORT);
-    log.info({ port: config.WAYMARK_METRICS_PORT }, "probes listening (/healthz, /readyz, /metrics)");
+  let code = 0;
+  try {
+    if (role !== "worker") {
+      const { createHttpServer } = await import("../adapters/http/app.js"); // workers never load express
+      server = await listenOn(createHttpServer({ config, engine, log, reload, secret, metrics }), config.PORT, "PORT");
+      log.info({ port: config.PORT }, "API listening");
+    } else if (config.WAYMARK_METRICS_PORT !== undefined) {
+      server = await probeServer({ metrics, redis, journeys: () => engine.compiled.journeys.length }, config.WAYMARK_METRICS_PORT);
+      log.info({ port: config.WAYMARK_METRICS_PORT }, "probes listening (/healthz, /readyz, /metrics)");
+    }
+  } catch (e) {
+    // A port taken (or not ours to take) stops the process, naming the variable, after
+    // handing back what the workers had started.
+    process.stderr.write(`waymark: ${(e as Error).message}\n`);
+    log.fatal({ err: e }, "cannot listen: stopping");
+    server = undefined;
+    code = 1;
   }
-  log.info("running (SIGHUP reloads the journeys, SIGTERM stops)");
-
-  await new Promise<void>((r) => {
-    process.once("SIGTERM", () => r());
-    process.once("SIGINT", () => r());
-  });
+  if (code === 0) {
+    log.info("running (SIGHUP reloads the journeys, SIGTERM stops)");
+    await new Promise<void>((r) => {
+      process.once("SIGTERM", () => r());
+      process.once("SIGINT", () => r());
+    });
+  }
   log.info("shutting down: finishing in-flight work");
   // One deadline for everything: the workers stop taking jobs at once (their running ones
   // get until the deadline) while the HTTP server finishes its open requests (whose pushes
@@ -133,7 +143,7 @@ export async function serve(role: Role, env: Record<string, string | undefined> 
   await redis.quit().catch(() => undefined);
   await workerRedis?.quit().catch(() => undefined);
   log.info("stopped");
-  return 0;
+  return code;
 }
 
 /** For tests: a logger that writes nowhere. */

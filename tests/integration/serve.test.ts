@@ -3,6 +3,8 @@
 // stops gracefully.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -41,6 +43,29 @@ describe("waymark start", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("REDIS_URL: no Redis answers at redis://127.0.0.1:1");
     expect(`${r.stdout}${r.stderr}`).not.toContain("Unhandled error event");
+  });
+
+  it("stops naming PORT when the port is taken, after handing back what it started", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as AddressInfo).port;
+    const prefix = randomPrefix();
+    try {
+      const child = spawn(process.execPath, ["bin/waymark.js", "start"], {
+        env: { ...process.env, REDIS_URL: await redisUrl(), WAYMARK_PREFIX: prefix, PORT: String(port), WAYMARK_JOURNEYS: "tests/fixtures/live/order", LOG_LEVEL: "silent" },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (b: Buffer) => { stderr += b.toString(); });
+      const code = await new Promise<number | null>((r) => child.once("exit", r));
+      expect(code).toBe(1);
+      expect(stderr).toBe(`waymark: PORT=${port}: cannot listen: it is in use by another process\n`);
+    } finally {
+      taken.close();
+      const redis = new Redis(await redisUrl());
+      await cleanup(redis, prefix);
+      redis.disconnect();
+    }
   });
 
   it("waymark dlq names REDIS_URL in one line when no Redis answers, without ioredis's dumps", () => {
