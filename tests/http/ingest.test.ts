@@ -120,6 +120,11 @@ describe("validation", () => {
     // Without a key the same body is refused for the key: it holds no readable writeKey.
     for (const path of ["/v1/track", "/v1/batch"]) expect((await post(`${s.base}${path}`, "{not json")).status).toBe(401);
     expect((await post(`${s.base}/v1/batch`, { batch: "no" }, auth)).status).toBe(400);
+    // A body that does not decompress as its content-encoding says is the client's error too.
+    for (const encoding of ["gzip", "deflate", "br"]) {
+      const corrupt = await post(`${s.base}/v1/track`, "not compressed", { ...auth, "content-encoding": encoding });
+      expect([encoding, corrupt.status, corrupt.body["error"]]).toEqual([encoding, 400, "malformed compressed body: it does not decompress as its content-encoding says"]);
+    }
   });
 
   it("in a batch with one bad item, answers 400 naming index 1 and still takes the two good ones", async () => {

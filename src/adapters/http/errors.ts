@@ -24,7 +24,7 @@ export class HttpError extends Error {
 }
 
 /** The shape body-parser gives its errors (`http-errors` with a `type`). */
-type ParserError = Error & { type?: string; status?: number; statusCode?: number; expose?: boolean; limit?: number };
+type ParserError = Error & { type?: string; status?: number; statusCode?: number; expose?: boolean; limit?: number; code?: string };
 
 /** Turns a body-parser error into an HttpError, or undefined when it is not one. */
 function fromParser(err: ParserError): HttpError | undefined {
@@ -40,6 +40,9 @@ function fromParser(err: ParserError): HttpError | undefined {
       return new HttpError(400, "request aborted");
     default: {
       const status = err.status ?? err.statusCode;
+      // A body that does not inflate (content-encoding gzip, deflate or br over other bytes):
+      // body-parser passes zlib's error (codes Z_*, brotli's ERR__ERROR_*) on with status 400 and no type.
+      if (status === 400 && /^(Z_|ERR__ERROR_|ERR_BROTLI)/.test(err.code ?? "")) return new HttpError(400, "malformed compressed body: it does not decompress as its content-encoding says", { reason: err.message });
       if (err.type !== undefined && err.expose && status !== undefined && status >= 400 && status < 500) return new HttpError(status, err.message);
       return undefined;
     }
