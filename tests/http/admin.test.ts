@@ -122,6 +122,14 @@ describe("contacts", () => {
     });
     expect(v.body).toMatchObject({ id: "u-1", traits: { plan: "pro" }, journeys: { leads: { active: true, stage: "new" } } });
     expect((await journal(s, "anon-1")).map((r) => r.contact)).toEqual(["anon-1", "anon-1"]);
+    // A chain of merges: the user aliased into another; the anonymous id follows to the last.
+    expect((await post(`${s.base}/v1/alias`, { previousId: "u-1", userId: "u-2" }, ingest)).status).toBe(200);
+    const chained = await eventually(async () => {
+      const r = await get(`${s.base}/v1/contacts/anon-1`);
+      return r.body["id"] === "u-2" ? r : undefined;
+    });
+    expect(chained.body).toMatchObject({ id: "u-2", traits: { plan: "pro" } });
+    expect((await get(`${s.base}/v1/contacts/u-1`)).body["id"]).toBe("u-2");
   });
 });
 

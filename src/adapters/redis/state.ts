@@ -18,7 +18,19 @@ export async function readStates(redis: Redis, keys: Keys, ids: string[]): Promi
   return records.map(({ stored }) => (stored ? decodeState(stored) : null));
 }
 
-/** The id a contact lives under now: an anonymous id merged into a user resolves to the user. */
+/** Links followed at most from one id (merges chain: an anonymous id into a user, that user aliased into another). */
+const MAX_HOPS = 16;
+
+/**
+ * The id a contact lives under now: an anonymous id merged into a user resolves to the
+ * user, and on along a chain of merges (anon -> user -> the user it was aliased to).
+ */
 export async function currentId(redis: Redis, keys: Keys, id: string): Promise<string> {
-  return (await redis.get(keys.alias(id))) ?? id;
+  let at = id;
+  for (let hop = 0; hop < MAX_HOPS; hop++) {
+    const next = await redis.get(keys.alias(at));
+    if (next === null || next === at || next === id) return at;
+    at = next;
+  }
+  return at;
 }
