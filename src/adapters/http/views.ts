@@ -66,7 +66,7 @@ export type StageStats = {
   left: number;
   /** Mean time (ms) of the stays that ended; null before any did. */
   avgMsInStage: number | null;
-  /** Median time (ms) of the stays that ended, from counts in buckets about 19% wide; null before any did. */
+  /** Median time (ms) of the stays that ended: the mean of the stays in the median's bucket (buckets about 19% wide; exact when those stays are equal); null before any did. */
   medianMsInStage: number | null;
 };
 
@@ -84,16 +84,18 @@ export type JourneyStats = {
 /** Funnel numbers of every deployed journey from the counters hash (`keys.stats`). */
 export function journeyStats(compiled: Compiled, counters: Record<string, string>): JourneyStats[] {
   const n = (field: string) => Number(counters[field] ?? 0);
-  // Stay-length buckets (`s|journey|stage|h|<bucket>`), grouped by stage in one pass over the counters.
+  // Stay-length buckets (`s|journey|stage|h|<bucket>`: counts; `...|hm|<bucket>`: their ms),
+  // grouped by stage in one pass over the counters.
   const buckets = new Map<string, Map<number, number>>();
+  const sums = new Map<string, Map<number, number>>();
   for (const f of Object.keys(counters)) {
-    const at = f.lastIndexOf("|h|");
+    const m = /^(s\|.+\|)(h|hm)\|(\d+)$/.exec(f);
     // A stage may be called `h`: only `...|h|<digits>` is a bucket.
-    if (!f.startsWith("s|") || at < 0 || !/^\d+$/.test(f.slice(at + 3))) continue;
-    const base = f.slice(0, at + 1);
-    let m = buckets.get(base);
-    if (!m) buckets.set(base, (m = new Map()));
-    m.set(Number(f.slice(at + 3)), n(f));
+    if (!m) continue;
+    const into = m[2] === "h" ? buckets : sums;
+    let per = into.get(m[1]!);
+    if (!per) into.set(m[1]!, (per = new Map()));
+    per.set(Number(m[3]), n(f));
   }
   return compiled.journeys.map((j) => {
     const stages = j.stages.map(({ id }) => {
@@ -101,7 +103,7 @@ export function journeyStats(compiled: Compiled, counters: Record<string, string
       const left = n(`${base}left`);
       return {
         stage: id, now: n(`${base}now`), entered: n(`${base}entered`), converted: n(`${base}converted`), left,
-        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets.get(base) ?? new Map()),
+        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets.get(base) ?? new Map(), sums.get(base)),
       };
     });
     const segments = Object.fromEntries(j.segments.map(({ id }) => [id, n(`g|${j.id}|${id}`)]));
