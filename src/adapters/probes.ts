@@ -52,4 +52,3 @@ export function listenOn(server: Server, port: number, variable: string, host?: 
     server.listen(port, host, () => resolve(server));
   });
 }
-

@@ -23,8 +23,8 @@ export function bucketMiddle(b: number): number {
  * The (lower) median stay from bucket counts, null without stays. With the buckets' sums
  * of stay lengths it is the mean of the stays in the median's bucket: exact when they are
  * equal (nine stays of 1.5 s: 1,500; instant passes: 0), and always inside that bucket,
- * so within 10% of the exact lower median for stays of 1 s or more. Without sums (counters
- * written before they were kept), the bucket's middle (stays under 1 s: 0.5 s).
+ * so under 19% from the exact lower median for stays of 1 s or more. Without sums (counters
+ * written before they were kept), the bucket's middle: within 10% (stays under 1 s: 0.5 s).
  */
 export function medianFromBuckets(counts: Map<number, number>, sums?: Map<number, number>): number | null {
   const total = [...counts.values()].reduce((a, b) => a + b, 0);
