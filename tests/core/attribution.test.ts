@@ -158,6 +158,22 @@ attribution:
       { at: iso(10), event: EMAIL, channel: "spring-email", credit: 0.5 },
       { at: iso(10), event: EMAIL, channel: "email", credit: 0.5 },
     ]);
+    // Rules with disjoint filters: two clicks at one instant, one for each rule, are two touchpoints.
+    const d = compileJourney(`
+id: j
+entry: { event: Signup }
+goal: { event: ${GOAL} }
+attribution:
+  model: linear
+  touchpoints:
+    - { event: ${EMAIL}, where: { campaign: x }, channel: email-x }
+    - { event: ${EMAIL}, where: { campaign: { in: [y, z] } }, channel: email-y }
+`);
+    const both = [track("u", "Signup", 0), track("u", EMAIL, 10, { campaign: "x" }), track("u", EMAIL, 10, { campaign: "y" }), track("u", GOAL, 20)];
+    expect(only(simulate(d, both).records, "conversion.attributed")[0]!["credits"]).toEqual([
+      { at: iso(10), event: EMAIL, channel: "email-x", credit: 0.5 },
+      { at: iso(10), event: EMAIL, channel: "email-y", credit: 0.5 },
+    ]);
   });
 
   it("no touchpoint in the lookback: goal.reached without conversion.attributed", () => {

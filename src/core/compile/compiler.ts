@@ -11,7 +11,7 @@ import type { Journey, Signal } from "../schema/journey.js";
 import { compileCondition, type CCond } from "./conditions.js";
 import { fnv1a } from "../eval/hash.js";
 import { FeatureRegistry, type Feature } from "./features.js";
-import { canonical } from "./predicates.js";
+import { canonical, mayOverlap } from "./predicates.js";
 import { BlockBuilder, compileEventMatch, type CEventMatch, type CStep } from "./steps.js";
 
 /** A compiled trigger signal. */
@@ -59,7 +59,7 @@ export type CJourney = {
   triggerById: Map<string, CTrigger>;
   attribution: {
     model: NonNullable<Journey["attribution"]>["model"]; lookback: number; halfLife: number;
-    weights: Record<string, number>; touchpoints: { feature: Feature; event: string; channel: string }[];
+    weights: Record<string, number>; touchpoints: { feature: Feature; event: string; channel: string; overlaps: number[] }[];
   } | null;
   blocks: CStep[][];
   /** Every event name that can change something in this journey. */
@@ -171,9 +171,11 @@ function compileJourney(j: Journey, reg: FeatureRegistry, wsQuiet: QuietHours | 
     model: a.model, lookback,
     halfLife: a.halfLife ? parseDuration(a.halfLife)! : 7 * DAY,
     weights: a.weights ?? {},
-    touchpoints: a.touchpoints.map((tp) => {
+    touchpoints: a.touchpoints.map((tp, i) => {
       events.add(tp.event);
-      return { feature: reg.use(tp.event, tp.where, MAX_TOUCHPOINTS, lookback), event: tp.event, channel: tp.channel };
+      // Earlier rules one event could match along with this one (same name, filters not disjoint).
+      const overlaps = a.touchpoints.slice(0, i).flatMap((o, k) => (o.event === tp.event && mayOverlap(o.where, tp.where) ? [k] : []));
+      return { feature: reg.use(tp.event, tp.where, MAX_TOUCHPOINTS, lookback), event: tp.event, channel: tp.channel, overlaps };
     }),
   } : null;
 

@@ -102,3 +102,26 @@ export function canonical(v: unknown): string {
   const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
 }
+
+/** The values a test allows when it names them (a bare value, `eq`, or `in` alone); undefined: any. */
+function allowed(t: ValueTest): unknown[] | undefined {
+  if (t === null || typeof t !== "object") return [t];
+  const keys = Object.keys(t);
+  if (keys.length === 1 && t.eq !== undefined) return [t.eq];
+  if (keys.length === 1 && t.in !== undefined) return t.in;
+  return undefined;
+}
+
+/**
+ * Whether one event could match both filters: false only when some path is held to values
+ * that the other filter rules out (`{ campaign: x }` and `{ campaign: y }`); otherwise true.
+ */
+export function mayOverlap(a: Where | undefined, b: Where | undefined): boolean {
+  if (!a || !b) return true;
+  for (const path of Object.keys(a)) {
+    if (!(path in b)) continue;
+    const va = allowed(a[path]!), vb = allowed(b[path]!);
+    if (va && vb && !va.some((x) => vb.some((y) => canonical(x) === canonical(y)))) return false;
+  }
+  return true;
+}

@@ -162,28 +162,29 @@ function reachGoal(ctx: Ctx, j: CJourney, run: Run, ev: EventInput): void {
   const a = j.attribution;
   if (a) {
     // Histories hold timestamps, not event ids: one event matching two touchpoint rules is in
-    // both, two events at the same instant are twice in one. Per name and instant, a rule's
-    // entries beyond what earlier rules already gave are further events (the first rule
-    // that matches an event gives its channel); the goal event is left out of each rule it matched.
+    // both, two events at the same instant are twice in one. A rule's entries at an instant
+    // beyond what earlier rules it may overlap with (same name, filters not disjoint) already
+    // gave are further events; the first rule that matches an event gives its channel. The
+    // goal event is left out of each rule it matched.
     const tps: Touchpoint[] = [];
-    const taken = new Map<string, number>();
-    for (const tp of a.touchpoints) {
+    const gave = a.touchpoints.map(() => new Map<number, number>());
+    a.touchpoints.forEach((tp, r) => {
       const h = ctx.s.f[tp.feature.id];
-      if (!h) continue;
-      const mine = new Map<string, number>();
+      if (!h) return;
+      const mine = new Map<number, number>();
       let skipGoal = tp.event === ev.name && (tp.feature.match === null || tp.feature.match(ev.properties));
       for (let i = 1; i < h.length; i++) {
         const at = h[i]!;
         if (at > ev.at || ev.at - at >= a.lookback) continue;
         if (skipGoal && at === ev.at) { skipGoal = false; continue; }
-        const key = `${at}\u0000${tp.event}`;
-        const n = (mine.get(key) ?? 0) + 1;
-        mine.set(key, n);
-        if (n <= (taken.get(key) ?? 0)) continue;
-        taken.set(key, n);
+        const n = (mine.get(at) ?? 0) + 1;
+        mine.set(at, n);
+        const before = tp.overlaps.reduce((sum, k) => sum + (gave[k]!.get(at) ?? 0), 0);
+        if (n <= before) continue;
+        gave[r]!.set(at, (gave[r]!.get(at) ?? 0) + 1);
         tps.push({ at, event: tp.event, channel: tp.channel });
       }
-    }
+    });
     tps.sort((x, y) => x.at - y.at);
     const credits = attribute(a.model, tps, ev.at, a.halfLife, a.weights);
     if (credits.length > 0) record(ctx, j.id, "conversion.attributed", { model: a.model, credits });
