@@ -52,4 +52,20 @@ stages: [ { id: a }, { id: b, when: { performed: { event: B } } }, { id: h, when
     // h is not taken for a stay bucket (`|h|<n>`).
     expect(stages.map((st) => st.medianMsInStage)).toEqual([1_000, 1_000, null]);
   });
+
+  it("a stage passed in the instant it was entered has a median stay of 0, as its mean", () => {
+    const compiled = compileSources({ journeys: { "f.yaml": `
+id: f
+entry: { event: Go }
+stages: [ { id: a }, { id: b, when: { performed: { event: Go } } } ]
+` } });
+    const at = new Date(Date.UTC(2026, 0, 1)).toISOString();
+    const counters: Record<string, string> = {};
+    for (const c of ["x", "y", "z"]) {
+      const records = [{ at, contact: c, journey: "f", type: "stage.entered", stage: "a", from: null }, { at, contact: c, journey: "f", type: "stage.entered", stage: "b", from: "a" }];
+      for (const [f, d] of statDeltas(new Map(), records)) counters[f] = String(Number(counters[f] ?? 0) + d);
+    }
+    const a = dashboardData(compiled, counters)[0]!.stages[0]!;
+    expect([a.left, a.avgMsInStage, a.medianMsInStage]).toEqual([3, 0, 0]);
+  });
 });

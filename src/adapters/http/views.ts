@@ -84,15 +84,16 @@ export type JourneyStats = {
 /** Funnel numbers of every deployed journey from the counters hash (`keys.stats`). */
 export function journeyStats(compiled: Compiled, counters: Record<string, string>): JourneyStats[] {
   const n = (field: string) => Number(counters[field] ?? 0);
-  // Stay-length buckets (`s|journey|stage|h|<bucket>`: counts; `...|hm|<bucket>`: their ms),
-  // grouped by stage in one pass over the counters.
+  // Stay-length buckets (`s|journey|stage|h|<bucket>`: counts; `...|hm|<bucket>`: the ms of
+  // the `...|hn|<bucket>` stays whose lengths were kept), grouped by stage in one pass.
   const buckets = new Map<string, Map<number, number>>();
   const sums = new Map<string, Map<number, number>>();
+  const summed = new Map<string, Map<number, number>>();
   for (const f of Object.keys(counters)) {
-    const m = /^(s\|.+\|)(h|hm)\|(\d+)$/.exec(f);
+    const m = /^(s\|.+\|)(h|hm|hn)\|(\d+)$/.exec(f);
     // A stage may be called `h`: only `...|h|<digits>` is a bucket.
     if (!m) continue;
-    const into = m[2] === "h" ? buckets : sums;
+    const into = m[2] === "h" ? buckets : m[2] === "hm" ? sums : summed;
     let per = into.get(m[1]!);
     if (!per) into.set(m[1]!, (per = new Map()));
     per.set(Number(m[3]), n(f));
@@ -103,7 +104,7 @@ export function journeyStats(compiled: Compiled, counters: Record<string, string
       const left = n(`${base}left`);
       return {
         stage: id, now: n(`${base}now`), entered: n(`${base}entered`), converted: n(`${base}converted`), left,
-        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets.get(base) ?? new Map(), sums.get(base)),
+        avgMsInStage: left > 0 ? Math.round(n(`${base}ms`) / left) : null, medianMsInStage: medianFromBuckets(buckets.get(base) ?? new Map(), sums.get(base), summed.get(base)),
       };
     });
     const segments = Object.fromEntries(j.segments.map(({ id }) => [id, n(`g|${j.id}|${id}`)]));
