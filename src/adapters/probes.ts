@@ -45,10 +45,14 @@ export function probeServer(d: ProbeDeps, port: number, host?: string): Promise<
 /** Listens on `port`; rejects with a message naming `variable` when it cannot (in use, no permission). */
 export function listenOn(server: Server, port: number, variable: string, host?: string): Promise<Server> {
   return new Promise((resolve, reject) => {
-    server.once("error", (err: NodeJS.ErrnoException) => {
+    const failed = (err: NodeJS.ErrnoException) => {
       const why = err.code === "EADDRINUSE" ? "it is in use by another process" : err.code === "EACCES" ? "this user may not listen on it" : err.message;
       reject(new Error(`${variable}=${port}: cannot listen: ${why}`));
+    };
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
+      resolve(server);
     });
-    server.listen(port, host, () => resolve(server));
   });
 }

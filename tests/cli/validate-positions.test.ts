@@ -98,6 +98,7 @@ const cases: Case[] = [
     ["trial.yaml", 8, 9, "journey.started", `unknown signal "journey.started" (signals: ${SIGNALS})`],
     ["trial.yaml", 11, 9, "{ segment.entered: keen, stage.entered: aware }", "a signal map has exactly one key, found segment.entered, stage.entered"],
     ["trial.yaml", 14, 9, "{ segment.entred: keen }", `unknown signal "segment.entred" (did you mean "segment.entered"?) (signals: ${SIGNALS})`],
+    ["trial.yaml", 17, 9, "stage.entered", "the signal stage.entered needs a value: { stage.entered: <id> }"],
   ] },
   { dir: "email-sender", problems: [
     ["waymark.yaml", 2, 3, "from:", "email takes `from` or `sender`, not both"],

@@ -86,8 +86,13 @@ function unionProblem(path: readonly PropertyKey[], input: unknown): string {
     return "expected entry { event, where? } or { segment }";
   }
   if (key === "on") {
+    if (typeof input === "string" && SIGNAL_KEYS.includes(input)) return `the signal ${input} needs a value: { ${input}: ${input === "stalled" ? "{ stage, for }" : input === "event" ? "Name" : "<id>"} }`;
     if (typeof input === "string") return `unknown signal ${JSON.stringify(input)} (signals: ${SIGNALS})`;
-    if (keys && keys.length > 1 && !keys.every((k) => k === "event" || k === "where")) return `a signal map has exactly one key, found ${keys.join(", ")}`;
+    if (keys?.includes("event")) {
+      const extra = keys.find((k) => k !== "event" && k !== "where");
+      if (extra !== undefined) return `an event signal takes event and where, found ${JSON.stringify(extra)}`;
+    }
+    if (keys && keys.length > 1) return `a signal map has exactly one key, found ${keys.join(", ")}`;
     const unknown = keys?.find((k) => !SIGNAL_KEYS.includes(k) && k !== "where");
     if (unknown !== undefined) return `unknown signal ${JSON.stringify(unknown)}${suggest(unknown, SIGNAL_KEYS)} (signals: ${SIGNALS})`;
     return `expected a signal: ${SIGNALS}`;
