@@ -142,16 +142,17 @@ describe("which touchpoints", () => {
   it("two events at the same instant are two touchpoints; one event matching two rules is one, with the first rule's channel", () => {
     const same: [string, number][] = [[EMAIL, 600], [EMAIL, 600], [AD, 1200]];
     expect(attributed("linear", same)).toEqual(expected("linear", same, [1 / 3, 1 / 3, 1 / 3]));
-    const c = compileJourney(`
+    const twoRules = (first: string, second: string) => compileJourney(`
 id: j
 entry: { event: Signup }
 goal: { event: ${GOAL} }
 attribution:
   model: linear
   touchpoints:
-    - { event: ${EMAIL}, where: { campaign: spring }, channel: spring-email }
-    - { event: ${EMAIL}, channel: email }
+    - { event: ${EMAIL}, ${first} }
+    - { event: ${EMAIL}, ${second} }
 `);
+    const c = twoRules("where: { campaign: spring }, channel: spring-email", "channel: email");
     const msgs = [track("u", "Signup", 0), track("u", EMAIL, 10, { campaign: "spring" }), track("u", EMAIL, 10, { campaign: "fall" }), track("u", GOAL, 20)];
     const credits = only(simulate(c, msgs).records, "conversion.attributed")[0]!["credits"];
     expect(credits).toEqual([
@@ -159,16 +160,7 @@ attribution:
       { at: iso(10), event: EMAIL, channel: "email", credit: 0.5 },
     ]);
     // Rules with disjoint filters: two clicks at one instant, one for each rule, are two touchpoints.
-    const d = compileJourney(`
-id: j
-entry: { event: Signup }
-goal: { event: ${GOAL} }
-attribution:
-  model: linear
-  touchpoints:
-    - { event: ${EMAIL}, where: { campaign: x }, channel: email-x }
-    - { event: ${EMAIL}, where: { campaign: { in: [y, z] } }, channel: email-y }
-`);
+    const d = twoRules("where: { campaign: x }, channel: email-x", "where: { campaign: { in: [y, z] } }, channel: email-y");
     const both = [track("u", "Signup", 0), track("u", EMAIL, 10, { campaign: "x" }), track("u", EMAIL, 10, { campaign: "y" }), track("u", GOAL, 20)];
     expect(only(simulate(d, both).records, "conversion.attributed")[0]!["credits"]).toEqual([
       { at: iso(10), event: EMAIL, channel: "email-x", credit: 0.5 },
