@@ -2,6 +2,7 @@
  * Problems found while loading journey files, and the translation of zod issues into them.
  */
 import type { z } from "zod";
+import { SIGNAL_MAP_KEYS, SIGNAL_NAMES } from "../schema/journey.js";
 
 /** One problem, reported as `path:line:col: message`. */
 export type Problem = { file: string; line: number; col: number; message: string };
@@ -74,8 +75,8 @@ function friendly(issue: Issue): string {
   return issue.message;
 }
 
-const SIGNALS = "journey.entered, goal.reached, handoff.breached, or a one-key map: event, stage.entered, segment.entered, segment.exited, score.crossed, stalled, handoff.breached";
-const SIGNAL_KEYS = ["event", "journey.entered", "goal.reached", "stage.entered", "segment.entered", "segment.exited", "score.crossed", "stalled", "handoff.breached"];
+const SIGNAL_KEYS: readonly string[] = SIGNAL_MAP_KEYS;
+const SIGNALS = `${SIGNAL_NAMES.join(", ")}, or a one-key map: ${SIGNAL_MAP_KEYS.filter((k) => k !== "journey.entered" && k !== "goal.reached").join(", ")}`;
 
 /** What a value that fits none of a union's forms should have been, by the key it sits under. */
 function unionProblem(path: readonly PropertyKey[], input: unknown): string {

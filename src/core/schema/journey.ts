@@ -47,7 +47,10 @@ export const Score = z.strictObject({
 });
 export type Score = z.infer<typeof Score>;
 
-const SIGNAL_NAMES = ["journey.entered", "goal.reached", "handoff.breached"] as const;
+/** Signals written bare (`on: journey.entered`). */
+export const SIGNAL_NAMES = ["journey.entered", "goal.reached", "handoff.breached"] as const;
+/** The keys of the one-key signal maps below (`on: { stage.entered: decision }`), for messages. */
+export const SIGNAL_MAP_KEYS = ["event", "journey.entered", "goal.reached", "stage.entered", "segment.entered", "segment.exited", "score.crossed", "stalled", "handoff.breached"] as const;
 
 /** A trigger's signal: a bare name or a one-key map. */
 export const Signal = z.union([
