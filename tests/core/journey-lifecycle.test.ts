@@ -274,11 +274,13 @@ triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sale
     ]);
   });
 
-  it("alias links a previous id to the user the same way", () => {
+  // `previousId`, or (without one) the message's anonymousId: the contract's "links an
+  // anonymousId to a userId".
+  it.each([["previousId", { previousId: "anon-2" }], ["anonymousId", { anonymousId: "anon-2" }]])("alias links its %s to the user the same way", (_form, link) => {
     const msgs = [
       anon("anon-2", "Signup", 0), page({ anonymousId: "anon-2" }, 1), page({ anonymousId: "anon-2" }, 2),
       page({ userId: "u" }, 3),
-      { type: "alias", previousId: "anon-2", userId: "u", timestamp: iso(9) },
+      { type: "alias", ...link, userId: "u", timestamp: iso(9) },
     ];
     const { records, sim } = simulate(c, msgs);
     expect(rows(records, { contact: true })).toEqual([
@@ -290,18 +292,7 @@ triggers: [ { id: t, on: journey.entered, do: [ { handoff: { to: crm, team: sale
     expect([...sim.contacts.keys()]).toEqual(["u"]);
   });
 
-  it("alias without previousId links the message's anonymousId (the contract's 'links an anonymousId to a userId')", () => {
-    const msgs = [
-      anon("anon-2", "Signup", 0), page({ anonymousId: "anon-2" }, 1), page({ anonymousId: "anon-2" }, 2),
-      page({ userId: "u" }, 3),
-      { type: "alias", anonymousId: "anon-2", userId: "u", timestamp: iso(9) },
-    ];
-    const { records, sim } = simulate(c, msgs);
-    expect(rows(records, { contact: true }).slice(2)).toEqual([
-      { contact: "u", at: iso(9), type: "segment.entered", segment: "seeker" },
-      { contact: "u", at: iso(9), type: "stage.entered", stage: "b", from: "a" },
-    ]);
-    expect([...sim.contacts.keys()]).toEqual(["u"]);
+  it("an alias with neither previousId nor anonymousId is refused, naming previousId", () => {
     const bad = Message.safeParse({ type: "alias", userId: "u", timestamp: iso(9) });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues.map((i) => [i.path.join("."), i.message])).toEqual([["previousId", "an alias needs a previousId (or an anonymousId) to link to its userId"]]);

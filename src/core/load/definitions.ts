@@ -43,6 +43,7 @@ export function loadDefinitions(input: LoadInput): LoadResult {
   const problems: Problem[] = [...(input.templateProblems ?? [])];
   const warnings: Problem[] = [];
   const templates = new Set(input.templates);
+  const untitled = new Set(input.untitled ?? []);
 
   let workspace: Workspace = {};
   let workspaceKnown = true;
@@ -97,7 +98,7 @@ export function loadDefinitions(input: LoadInput): LoadResult {
     if (other) problems.push(src.problemAt({ path: ["id"], message: `duplicate journey id "${j.id}" (also in ${other})` }));
     seen.set(j.id, file.path);
     problems.push(...checkJourney(j, { workspace, templates, workspaceKnown }).map(src.problemAt));
-    warnings.push(...untitledSteps(j, new Set(input.untitled ?? [])).map(src.problemAt));
+    warnings.push(...untitledSteps(j, untitled).map(src.problemAt));
     journeys.push({ file: file.path, journey: j });
   }
   problems.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.line - b.line || a.col - b.col));
