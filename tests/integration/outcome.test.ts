@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { newContact, type JournalRecord } from "../../src/core/index.js";
 import { encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
-import { RECORD_TAG, unpackContact } from "../../src/adapters/redis/contact-record.js";
+import { RECORD_TAG, unpackContact, type StoredContact } from "../../src/adapters/redis/contact-record.js";
 import { readJournal, recordOutcome } from "../../src/adapters/redis/journal.js";
 import { engineFixture } from "./engine-fixture.js";
 
@@ -25,8 +25,8 @@ async function writeRecord(contact: string, version: number, listRecords: number
   await f.redis.set(f.engine.keys.contact(contact), Buffer.concat([head, state, open]));
 }
 
-const outcome = (effect: string, record: JournalRecord, journalMax = 1_000) =>
-  recordOutcome(f.redis, f.engine.keys, { effect, record, outcome: "sent", journalMax, streamMax: 1_000 });
+const outcome = (effect: string, record: JournalRecord, journalMax = 1_000, read?: StoredContact) =>
+  recordOutcome(f.redis, f.engine.keys, { effect, record, outcome: "sent", journalMax, streamMax: 1_000 }, read);
 
 describe("effect outcomes in the journal", () => {
   it("take their placeholder's place in the open chunk, once, and move the record's version", async () => {
@@ -41,6 +41,22 @@ describe("effect outcomes in the journal", () => {
     expect(entryLines(c.open!)).toHaveLength(3);
     expect(await f.redis.llen(f.engine.keys.journal("oc"))).toBe(0);
     expect(await f.redis.xlen(f.engine.keys.stream)).toBe(1);
+  });
+
+  it("are written over a record read before when it is unchanged, and over a fresh read when a write moved it", async () => {
+    await writeRecord("oh", 3, 0, encodeChunk([line(rec(1)), "~fx_h", "~fx_i"]));
+    const before = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!);
+    expect(await outcome("fx_h", sent("fx_h", "oh"), 1_000, before)).toBe(true);
+    expect(unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!).version).toBe("4");
+    // The same read is stale now (version 3, fx_h still a placeholder in it): refused, read again.
+    expect(await outcome("fx_i", sent("fx_i", "oh"), 1_000, before)).toBe(true);
+    expect(await readJournal(f.redis, f.engine.keys, "oh")).toEqual([rec(1), sent("fx_h", "oh"), sent("fx_i", "oh")]);
+    expect(unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!).version).toBe("5");
+    // A read whose open chunk lacks the placeholder is no start: the journal list is read too.
+    await f.redis.rpush(f.engine.keys.journal("oh"), encodeChunk(["~fx_j"]));
+    const now = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!);
+    expect(await outcome("fx_j", sent("fx_j", "oh"), 1_000, now)).toBe(true);
+    expect((await readJournal(f.redis, f.engine.keys, "oh")).map((r) => r.effect ?? null)).toEqual(["fx_j", null, "fx_h", "fx_i"]);
   });
 
   it("take their placeholder's place in the sealed chunk holding it, or in an entry of its own", async () => {

@@ -11,8 +11,8 @@ import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { recordOutcome, type Outcome } from "../redis/journal.js";
 import { decodeState } from "../redis/codec.js";
-import { storedContacts, type StoredContact } from "../redis/contact-record.js";
-import { currentId } from "../redis/state.js";
+import type { StoredContact } from "../redis/contact-record.js";
+import { readForEmail } from "./email-read.js";
 import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
@@ -20,6 +20,7 @@ import addressparser from "nodemailer/lib/addressparser";
 import { buildPayload } from "./payloads.js";
 import type { Metrics } from "../metrics.js";
 import { closeWithin } from "../worker-close.js";
+import { KeyedSerial } from "../keyed-serial.js";
 
 /** A failure worth another attempt (after `retryAfterMs` when the receiver asked for it). */
 export class RetryLater extends Error {
@@ -49,12 +50,16 @@ export type ActionOptions = {
   metrics?: Metrics;
 };
 
+/** A contact's record read before a send: the outcome is written over it unless it changed since. */
+type Hint = { id: string; record: StoredContact };
+
 type EmailEntry = Extract<OutboxEntry, { kind: "email" }> & { replay?: number; accepted?: number };
 
 /** Email and webhook workers, and the dead letters they leave. */
 export class ActionWorkers {
   readonly email: Worker;
   readonly webhooks: Worker;
+  private readonly serial = new KeyedSerial();
 
   constructor(private readonly o: ActionOptions) {
     const e = o.engine;
@@ -95,17 +100,22 @@ export class ActionWorkers {
    * Records an outcome, trying a few times (a Redis blip must not make an accepted email go
    * out again); `onFirstFailure` runs once if the first attempt fails.
    */
-  private async outcome(effect: string, record: JournalRecord, outcome: Outcome, onFirstFailure?: () => Promise<void>): Promise<void> {
-    for (let i = 0; ; i++) {
-      try {
-        await recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax });
-        return;
-      } catch (err) {
-        if (i === 0) await onFirstFailure?.();
-        if (i >= 4) throw err;
-        await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+  private outcome(effect: string, record: JournalRecord, outcome: Outcome, onFirstFailure?: () => Promise<void>, hint?: Hint): Promise<void> {
+    // One outcome at a time per contact in this process (see KeyedSerial).
+    return this.serial.run(record.contact, async (waited) => {
+      for (let i = 0; ; i++) {
+        try {
+          // The record read before the send (this contact's, and no outcome written since): written over unless a commit came in between.
+          const read = i === 0 && !waited && hint?.id === record.contact ? hint.record : undefined;
+          await recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax }, read);
+          return;
+        } catch (err) {
+          if (i === 0) await onFirstFailure?.();
+          if (i >= 4) throw err;
+          await new Promise((r) => setTimeout(r, 100 * 2 ** i));
+        }
       }
-    }
+    });
   }
 
   private async sendEmail(job: Job): Promise<string> {
@@ -113,16 +123,15 @@ export class ActionWorkers {
     const k = engine.keys;
     const r = engine.redis;
     const e = job.data as EmailEntry;
-    const prev = await r.get(k.effect(e.id));
+    const read = await readForEmail(r, k, e.id, e.contact);
+    const prev = read.prev;
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
     if (prev === "failed" && !e.replay) return prev; // given up: only a replay sends it again
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
-    if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
-    const current = await currentId(r, k, e.contact);
-    const res = (await r.multi().exists(k.unsubscribed(e.contact), k.unsubscribed(current)).getBuffer(k.contact(current)).exec())!;
-    if (res[0]![0]) throw res[0]![0];
-    const unsub = res[0]![1] as number;
-    const [{ stored }] = (await storedContacts(r, k, [current], () => res[1] as [Error | null, unknown])) as [StoredContact];
+    // The outcome goes into the journal of e.contact: the record read is a start for it when it is that contact's.
+    const hint = read.current === e.contact ? { id: e.contact, record: read.record } : undefined;
+    if (e.accepted) return this.sent(e, base, undefined, hint); // accepted by the SMTP server on an earlier attempt
+    const stored = read.record.stored;
     const traits = stored ? decodeState(stored).traits : {};
     // Consent is checked again at send time. The one-click link (a person's click, now)
     // always wins. The trait was judged at the decision's instant, in event time; an
@@ -130,14 +139,14 @@ export class ActionWorkers {
     // does not undo that decision, as in simulate, unless this is a retry or a replay, sent
     // long after it was decided.
     const later = job.attemptsMade > 0 || Boolean(e.replay);
-    if (unsub > 0 || (later && traits["unsubscribed"] === true)) {
-      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed");
+    if (read.unsubscribed || (later && traits["unsubscribed"] === true)) {
+      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "unsubscribed" }, "suppressed", undefined, hint);
       this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
     }
     // One mailbox per email: a trait holding a list of addresses must not fan out.
     if (mailboxes(e.to) !== 1) {
-      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "invalid-address" }, "suppressed");
+      await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "invalid-address" }, "suppressed", undefined, hint);
       this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
     }
@@ -170,11 +179,11 @@ export class ActionWorkers {
     // Accepted: the outcome is the first write. Only if it fails is the job marked accepted
     // (before the outcome's next attempts), so that no later attempt sends the email again.
     const markAccepted = () => job.updateData({ ...e, accepted: Date.now() }).catch((err: unknown) => log.warn({ err, effect: e.id }, "could not mark an accepted email"));
-    return this.sent(e, base, markAccepted);
+    return this.sent(e, base, markAccepted, hint);
   }
 
-  private async sent(e: EmailEntry, base: { at: string; contact: string; journey: string; template: string; effect: string }, onFirstFailure?: () => Promise<void>): Promise<string> {
-    await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent", onFirstFailure);
+  private async sent(e: EmailEntry, base: { at: string; contact: string; journey: string; template: string; effect: string }, onFirstFailure?: () => Promise<void>, hint?: Hint): Promise<string> {
+    await this.outcome(e.id, e.rec ?? { ...base, type: "email.sent" }, "sent", onFirstFailure, hint);
     this.o.metrics?.emails.inc({ outcome: "sent" });
     this.o.log.debug({ effect: e.id, to: e.to }, "email sent");
     return "sent";

@@ -111,9 +111,14 @@ async function outcomeScript(redis: Redis, args: [number, ...(string | Buffer)[]
 /** Attempts at writing an outcome while commits keep changing the contact's record. */
 const OUTCOME_ATTEMPTS = 50;
 
-/** Records an effect's outcome in its contact's journal, the stream and the counters. */
+/**
+ * Records an effect's outcome in its contact's journal, the stream and the counters.
+ * `read`: the contact's record as the caller read it a moment ago (the email worker, for
+ * the traits): when its open chunk holds the placeholder, the first attempt writes over it
+ * without reading again (the version check refuses it if a commit came in between).
+ */
 export async function recordOutcome(
-  redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number },
+  redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
 ): Promise<boolean> {
   const r = o.record;
   const stat = r.journey ? `j|${r.journey}|${r.type}` : "";
@@ -123,7 +128,7 @@ export async function recordOutcome(
   const json = JSON.stringify(r);
   const per = Math.min(CHUNK_RECORDS, o.journalMax);
   for (let attempt = 1; ; attempt++) {
-    const w = placeOutcome(await readRaw(redis, keys, r.contact), `~${o.effect}`, json, per);
+    const w = (attempt === 1 && read ? placeInOpen(read, `~${o.effect}`, json) : null) ?? placeOutcome(await readRaw(redis, keys, r.contact), `~${o.effect}`, json, per);
     const n = await outcomeScript(redis, [7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
       keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
       w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
@@ -131,6 +136,17 @@ export async function recordOutcome(
     if (n !== -1) return n === 1;
     if (attempt >= OUTCOME_ATTEMPTS) throw new Error(`journal: the outcome of ${o.effect} kept meeting concurrent changes`);
   }
+}
+
+/** The outcome in its placeholder's place in the record's open chunk; null when the placeholder is not there. */
+function placeInOpen(c: StoredContact, placeholder: string, record: string): OutcomePlace | null {
+  const open = c.open;
+  if (!open || open.length === 0) return null;
+  const lines = entryLines(open);
+  const i = lines.indexOf(placeholder);
+  if (i < 0) return null;
+  lines[i] = record;
+  return { mode: "open", expected: c.version, openLines: lines.length, sealedLines: 0, entries: [encodeChunk(lines, chunkDictionary(open))] };
 }
 
 /** Where an outcome record goes (the OUTCOME script's mode and arguments). */
@@ -144,14 +160,8 @@ export type OutcomePlace = { mode: "open" | "list" | "push"; expected: string; o
 export function placeOutcome(raw: { list: Buffer[]; contact: StoredContact | null }, placeholder: string, record: string, per = CHUNK_RECORDS): OutcomePlace {
   const c = raw.contact;
   const open = c?.open;
-  if (open && open.length > 0) {
-    const lines = entryLines(open);
-    const i = lines.indexOf(placeholder);
-    if (i >= 0) {
-      lines[i] = record;
-      return { mode: "open", expected: c.version, openLines: lines.length, sealedLines: 0, entries: [encodeChunk(lines, chunkDictionary(open))] };
-    }
-  }
+  const inOpen = c ? placeInOpen(c, placeholder, record) : null;
+  if (inOpen) return inOpen;
   for (let i = raw.list.length - 1; i >= 0; i--) {
     const e = raw.list[i]!;
     let now: Buffer | undefined;
