@@ -7,14 +7,10 @@
 export class KeyedSerial {
   private readonly tails = new Map<string, Promise<void>>();
 
-  /**
-   * Runs `task` once every earlier task under `key` has settled (fulfilled or not); `waited`
-   * tells it whether it had to wait (so what it read before may be stale). Resolves or
-   * rejects as the task does.
-   */
-  run<T>(key: string, task: (waited: boolean) => Promise<T>): Promise<T> {
-    const prev = this.tails.get(key);
-    const p = prev ? prev.then(() => task(true)) : task(false);
+  /** Runs `task` once every earlier task under `key` has settled (fulfilled or not); resolves or rejects as it does. */
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const before = this.tails.get(key);
+    const p = before ? before.then(task) : task();
     const tail = p.then(() => undefined, () => undefined);
     this.tails.set(key, tail);
     void tail.then(() => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { newContact, type JournalRecord } from "../../src/core/index.js";
 import { encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
 import { RECORD_TAG, unpackContact, type StoredContact } from "../../src/adapters/redis/contact-record.js";
-import { readJournal, recordOutcome } from "../../src/adapters/redis/journal.js";
+import { readJournal, recordOutcome, writeOutcome } from "../../src/adapters/redis/journal.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -52,6 +52,14 @@ describe("effect outcomes in the journal", () => {
     expect(await outcome("fx_i", sent("fx_i", "oh"), 1_000, before)).toBe(true);
     expect(await readJournal(f.redis, f.engine.keys, "oh")).toEqual([rec(1), sent("fx_h", "oh"), sent("fx_i", "oh")]);
     expect(unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!).version).toBe("5");
+    // What a write returns is the record as it left it: the start of the contact's next outcome.
+    await writeRecord("ow", 8, 0, encodeChunk(["~fx_k", "~fx_l"]));
+    const first = await writeOutcome(f.redis, f.engine.keys, { effect: "fx_k", record: sent("fx_k", "ow"), outcome: "sent", journalMax: 1_000, streamMax: 1_000 });
+    const stored = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("ow")))!);
+    expect(first.written).toBe(true);
+    expect(first.record).toEqual(stored);
+    expect((await writeOutcome(f.redis, f.engine.keys, { effect: "fx_l", record: sent("fx_l", "ow"), outcome: "sent", journalMax: 1_000, streamMax: 1_000 }, first.record!)).record!.version).toBe("10");
+    expect(await readJournal(f.redis, f.engine.keys, "ow")).toEqual([sent("fx_k", "ow"), sent("fx_l", "ow")]);
     // A read whose open chunk lacks the placeholder is no start: the journal list is read too.
     await f.redis.rpush(f.engine.keys.journal("oh"), encodeChunk(["~fx_j"]));
     const now = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!);

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import { emailSender, parseDuration, type JournalRecord } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
-import { recordOutcome, type Outcome } from "../redis/journal.js";
+import { writeOutcome, type Outcome } from "../redis/journal.js";
 import { decodeState } from "../redis/codec.js";
 import type { StoredContact } from "../redis/contact-record.js";
 import { readForEmail } from "./email-read.js";
@@ -21,6 +21,7 @@ import { buildPayload } from "./payloads.js";
 import type { Metrics } from "../metrics.js";
 import { closeWithin } from "../worker-close.js";
 import { KeyedSerial } from "../keyed-serial.js";
+import { RecentRecords } from "./recent-records.js";
 
 /** A failure worth another attempt (after `retryAfterMs` when the receiver asked for it). */
 export class RetryLater extends Error {
@@ -60,6 +61,7 @@ export class ActionWorkers {
   readonly email: Worker;
   readonly webhooks: Worker;
   private readonly serial = new KeyedSerial();
+  private readonly recent = new RecentRecords();
 
   constructor(private readonly o: ActionOptions) {
     const e = o.engine;
@@ -100,14 +102,17 @@ export class ActionWorkers {
    * Records an outcome, trying a few times (a Redis blip must not make an accepted email go
    * out again); `onFirstFailure` runs once if the first attempt fails.
    */
-  private outcome(effect: string, record: JournalRecord, outcome: Outcome, onFirstFailure?: () => Promise<void>, hint?: Hint): Promise<void> {
+  private async outcome(effect: string, record: JournalRecord, outcome: Outcome, onFirstFailure?: () => Promise<void>, hint?: Hint): Promise<void> {
     // One outcome at a time per contact in this process (see KeyedSerial).
-    return this.serial.run(record.contact, async (waited) => {
+    await this.serial.run(record.contact, async () => {
       for (let i = 0; ; i++) {
         try {
-          // The record read before the send (this contact's, and no outcome written since): written over unless a commit came in between.
-          const read = i === 0 && !waited && hint?.id === record.contact ? hint.record : undefined;
-          await recordOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax }, read);
+          // Where to start: the newer of the record read before the send (when it is this
+          // contact's) and this process's last write of it. Written over unless something else
+          // wrote the record since; then read again.
+          const start = i === 0 ? this.recent.newest(record.contact, hint?.id === record.contact ? hint.record : undefined) : undefined;
+          const w = await writeOutcome(this.o.engine.redis, this.o.engine.keys, { effect, record, outcome, journalMax: this.o.journalMax, streamMax: this.o.streamMax }, start);
+          if (w.record) this.recent.set(record.contact, w.record);
           return;
         } catch (err) {
           if (i === 0) await onFirstFailure?.();

@@ -112,14 +112,26 @@ async function outcomeScript(redis: Redis, args: [number, ...(string | Buffer)[]
 const OUTCOME_ATTEMPTS = 50;
 
 /**
- * Records an effect's outcome in its contact's journal, the stream and the counters.
- * `read`: the contact's record as the caller read it a moment ago (the email worker, for
- * the traits): when its open chunk holds the placeholder, the first attempt writes over it
- * without reading again (the version check refuses it if a commit came in between).
+ * Records an effect's outcome in its contact's journal, the stream and the counters; true
+ * when written, false when it was recorded already. `read`: see {@link writeOutcome}.
  */
 export async function recordOutcome(
   redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
 ): Promise<boolean> {
+  return (await writeOutcome(redis, keys, o, read)).written;
+}
+
+/**
+ * {@link recordOutcome}, also returning the contact's record as the write left it when it
+ * wrote the record (the outcome went into its open chunk), for the next outcome of the
+ * contact to start from. `read`: the record as the caller read it a moment ago (the email
+ * worker, for the traits, or the previous outcome's write): when its open chunk holds the
+ * placeholder, the first attempt writes over it without reading again (the version check
+ * refuses it when anything wrote the record in between).
+ */
+export async function writeOutcome(
+  redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
+): Promise<{ written: boolean; record: StoredContact | null }> {
   const r = o.record;
   const stat = r.journey ? `j|${r.journey}|${r.type}` : "";
   // Over a failure (a dead letter replayed), the failure's counter goes down as this one goes up.
@@ -128,12 +140,22 @@ export async function recordOutcome(
   const json = JSON.stringify(r);
   const per = Math.min(CHUNK_RECORDS, o.journalMax);
   for (let attempt = 1; ; attempt++) {
-    const w = (attempt === 1 && read ? placeInOpen(read, `~${o.effect}`, json) : null) ?? placeOutcome(await readRaw(redis, keys, r.contact), `~${o.effect}`, json, per);
+    let from = attempt === 1 && read ? read : undefined;
+    let w = from ? placeInOpen(from, `~${o.effect}`, json) : null;
+    if (!w) {
+      const raw = await readRaw(redis, keys, r.contact);
+      from = raw.contact ?? undefined;
+      w = placeOutcome(raw, `~${o.effect}`, json, per);
+    }
     const n = await outcomeScript(redis, [7, keys.journal(r.contact), keys.stream, keys.stats, keys.effect(o.effect),
       keys.statsHour(hour), keys.statsDay(hour.slice(0, 10)), keys.contact(r.contact),
       w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
       json, w.expected, String(w.openLines), String(w.sealedLines), stat, failedStat, ...w.entries]);
-    if (n !== -1) return n === 1;
+    if (n === 1) {
+      const record = w.mode === "open" && from ? { stored: from.stored, version: String(Number(w.expected) + 1), open: w.entries[0]! } : null;
+      return { written: true, record };
+    }
+    if (n !== -1) return { written: false, record: null };
     if (attempt >= OUTCOME_ATTEMPTS) throw new Error(`journal: the outcome of ${o.effect} kept meeting concurrent changes`);
   }
 }
