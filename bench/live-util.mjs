@@ -200,3 +200,20 @@ export function commandsPerEvent(before, after, events) {
   const total = rows.reduce((t, r) => t + r[1], 0);
   return { total, byCommand: Object.fromEntries(rows.filter((r) => r[1] > 0.005).sort((x, y) => y[1] - x[1]).map(([c, n, us]) => [c, { calls: +n.toFixed(3), usec: +us.toFixed(1) }])) };
 }
+
+/**
+ * Times the delivery of the email jobs waiting or running under `prefix` (deferred ones, in
+ * `delayed`, are not waited for) by the engine processes `pids`: { emails, seconds,
+ * perSec, cpuUs, redisUs } (CPU per email, of those processes and of Redis).
+ */
+export async function timeEmails(redis, prefix, pids, deadline) {
+  const q = new Queue("email", { connection: redis, prefix: `{${prefix}}` });
+  try {
+    const left = async () => { const c = await q.getJobCounts("wait", "active", "prioritized"); return c.wait + c.active + c.prioritized; };
+    const emails = await left(), t0 = Date.now(), cpu0 = cpuSeconds(pids), r0 = await redisCpuSeconds(redis);
+    while ((await left()) > 0) { if (Date.now() > deadline) throw new Error("emails not delivered in time"); await sleep(50); }
+    const seconds = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(pids) - cpu0, rcpu = (await redisCpuSeconds(redis)) - r0;
+    return { emails, seconds, perSec: emails / seconds, cpuUs: (cpu * 1e6) / emails, redisUs: (rcpu * 1e6) / emails };
+  } finally { await q.close(); }
+}

@@ -14,6 +14,7 @@
 //          --repeat N (part 1: engine/yardstick pairs, default 3; the median pair's ratio is
 //          reported, as the machine's speed drifts from one minute to the next)
 //          --settle (part 3: measure once the queued emails are sent, not right after evaluation)
+//          --emails (part 1: after each engine run, time the delivery of the emails still queued)
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" passes flags to the engine processes (profiles);
 // BENCH_KEEP=1 keeps each part's keys for inspection (delete them after: `{bench-p*}*`).
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -29,12 +30,12 @@ import { entryCount } from "../dist/adapters/redis/codec.js";
 import { unpackContact } from "../dist/adapters/redis/contact-record.js";
 import { compile, Message, resolveMessage } from "../dist/core/index.js";
 import { generate } from "./generate.mjs";
-import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStream, redisCpuSeconds, sleep, startEngine, summary, waitDrained, postBatches, redisCommandStats, commandsPerEvent } from "./live-util.mjs";
+import { cleanup, closeAgent, cpuSeconds, demoSecrets, post, newPrefix, readStream, redisCpuSeconds, sleep, startEngine, summary, waitDrained, postBatches, redisCommandStats, commandsPerEvent, timeEmails } from "./live-util.mjs";
 
 const { values: o } = parseArgs({ options: {
   contacts: { type: "string" }, workers: { type: "string" }, rate: { type: "string" }, duration: { type: "string" },
   "mem-contacts": { type: "string" }, timers: { type: "string" }, window: { type: "string" }, warmup: { type: "string" }, lead: { type: "string" },
-  repeat: { type: "string" }, full: { type: "boolean", default: false }, only: { type: "string", default: "1,2,3,4" }, front: { type: "string", default: "start" }, settle: { type: "boolean", default: false },
+  repeat: { type: "string" }, full: { type: "boolean", default: false }, only: { type: "string", default: "1,2,3,4" }, front: { type: "string", default: "start" }, settle: { type: "boolean", default: false }, emails: { type: "boolean", default: false },
 } });
 const pick = (v, small, full) => Number(v ?? (o.full ? full : small));
 const opt = {
@@ -111,8 +112,11 @@ async function throughputPair(prefix) {
     const commands = commandsPerEvent(cmd0, await redisCommandStats(redis), messages.length);
     engine = { events: messages.length, seconds: secs, eventsPerSec: messages.length / secs, ingestSeconds: (sent - t0) / 1000, journalRecords: Number(await redis.xlen(`{${prefix}}:stream`)),
       engineCpuUsPerEvent: (cpu * 1e6) / messages.length, redisCpuUsPerEvent: (rcpu * 1e6) / messages.length, redisCommandsPerEvent: commands };
+    if (o.emails) engine.emailsAfter = await timeEmails(redis, prefix, eng.pids, deadline);
   } finally { await eng.stop(); }
   say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us, Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included); Redis commands per event ${fmt(engine.redisCommandsPerEvent.total, 2)}`);
+  const m = engine.emailsAfter;
+  if (m) say(`    then the ${fmt(m.emails)} emails still queued: delivered in ${fmt(m.seconds, 2)} s = ${fmt(m.perSec)} emails/s; CPU per email: engine processes ${fmt(m.cpuUs)} us, Redis ${fmt(m.redisUs)} us`);
 
   // The yardstick: the same number of no-op jobs through BullMQ, the same total concurrency
   // as the processes that evaluate (`waymark api` takes no contacts).
