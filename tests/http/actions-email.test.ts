@@ -66,6 +66,24 @@ describe("email", () => {
     expect(await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent")).toBe("2");
   });
 
+  it("emails one commit queues for one contact are all recorded in their places, each once (outcomes in order per contact)", async () => {
+    a = await actionServer();
+    const t = (i: number) => new Date(Date.now() - 10_000 + i).toISOString();
+    await a.send({ ...identify("u9", { email: "u9@example.com" }), timestamp: t(0) }, { ...track("u9", "Signed Up"), timestamp: t(1) },
+      ...Array.from({ length: 6 }, (_, i) => ({ ...track("u9", "Newsletter Due"), timestamp: t(2 + i) })));
+    const j = await journalUntil(a.s, "u9", (x) => ofType(x, "email.sent").length === 7);
+    await until(async () => a!.smtp.to("u9@example.com").length === 7);
+    const effects = ofType(j, "email.sent").map((r) => r["effect"] as string);
+    expect(new Set(effects).size).toBe(7);
+    // Each in its placeholder's place: right after the firing of the trigger that sent it.
+    expect(j.map((r) => r.type)).toEqual(["journey.entered", "stage.entered", ...Array.from({ length: 7 }, () => ["trigger.fired", "email.sent"]).flat()]);
+    expect(j.filter((r) => r.type === "trigger.fired").map((r) => r["trigger"])).toEqual(["welcome", ...Array.from({ length: 6 }, () => "news")]);
+    const open = unpackContact((await a.s.redis.getBuffer(a.s.engine.keys.contact("u9")))!).open!;
+    expect(entryLines(open).filter((l) => l.startsWith("~"))).toEqual([]);
+    expect(await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent")).toBe("7");
+    expect(await a.s.redis.xlen(a.s.engine.keys.stream)).toBe(j.length);
+  });
+
   it("one-click unsubscribe: GET only confirms, POST unsubscribes at once; later sends are suppressed", async () => {
     a = await actionServer();
     await a.send(identify("u2", { email: "u2@example.com" }), track("u2", "Signed Up"));

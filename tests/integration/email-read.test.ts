@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { newContact } from "../../src/core/index.js";
 import { readForEmail } from "../../src/adapters/actions/email-read.js";
-import { decodeState, encodeState } from "../../src/adapters/redis/codec.js";
+import { decodeState, encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
+import { RECORD_TAG } from "../../src/adapters/redis/contact-record.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -20,15 +21,35 @@ describe("what an email reads before it is sent", () => {
     const k = f.engine.keys;
     await store("solo", { email: "solo@example.com" });
     let r = await readForEmail(f.redis, k, "fx_1", "solo");
-    expect([r.prev, r.current, r.unsubscribed, r.record.version]).toEqual([null, "solo", false, "2"]);
-    expect(decodeState(r.record.stored!).traits).toEqual({ email: "solo@example.com" });
+    expect([r.prev, r.current, r.unsubscribed, (await r.record()).version]).toEqual([null, "solo", false, "2"]);
+    expect(decodeState((await r.record()).stored!).traits).toEqual({ email: "solo@example.com" });
     await f.redis.set(k.effect("fx_1"), "sent");
     await f.redis.set(k.unsubscribed("solo"), "1");
     r = await readForEmail(f.redis, k, "fx_1", "solo");
     expect([r.prev, r.unsubscribed]).toEqual(["sent", true]);
     // No record at all: nothing stored, nothing thrown.
     r = await readForEmail(f.redis, k, "fx_2", "nobody");
-    expect([r.current, r.record.stored, r.unsubscribed]).toEqual(["nobody", null, false]);
+    expect([r.current, (await r.record()).stored, r.unsubscribed]).toEqual(["nobody", null, false]);
+  });
+
+  it("a record in its string form; an unreadable one fails only when decoded, so a sent email's job still returns", async () => {
+    const k = f.engine.keys;
+    const state = encodeState({ ...newContact("str", T), traits: { plan: "team" } });
+    const head = Buffer.alloc(13);
+    head[0] = RECORD_TAG;
+    head.writeUInt32BE(6, 1);
+    head.writeUInt32BE(state.length, 9);
+    await f.redis.set(k.contact("str"), Buffer.concat([head, state, encodeChunk(["~fx_s"])]));
+    const r = await readForEmail(f.redis, k, "fx_s", "str");
+    const c = await r.record();
+    expect(c.version).toBe("6");
+    expect(decodeState(c.stored!).traits).toEqual({ plan: "team" });
+    expect(entryLines(c.open!)).toEqual(["~fx_s"]);
+    await f.redis.set(k.contact("bad"), "not a record");
+    await f.redis.set(k.effect("fx_b"), "sent");
+    const bad = await readForEmail(f.redis, k, "fx_b", "bad");
+    expect(bad.prev).toBe("sent");
+    await expect(bad.record()).rejects.toThrow("unknown format");
   });
 
   it("a merged contact: the user's record along the chain of merges; a mark under either id counts", async () => {
@@ -38,7 +59,7 @@ describe("what an email reads before it is sent", () => {
     await f.redis.set(k.alias("user1"), "user2");
     let r = await readForEmail(f.redis, k, "fx_3", "anon");
     expect([r.current, r.unsubscribed]).toEqual(["user2", false]);
-    expect(decodeState(r.record.stored!).traits).toEqual({ plan: "pro" });
+    expect(decodeState((await r.record()).stored!).traits).toEqual({ plan: "pro" });
     await f.redis.set(k.unsubscribed("user2"), "1");
     expect((await readForEmail(f.redis, k, "fx_3", "anon")).unsubscribed).toBe(true);
     await f.redis.del(k.unsubscribed("user2"));

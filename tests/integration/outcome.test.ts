@@ -57,9 +57,15 @@ describe("effect outcomes in the journal", () => {
     const first = await writeOutcome(f.redis, f.engine.keys, { effect: "fx_k", record: sent("fx_k", "ow"), outcome: "sent", journalMax: 1_000, streamMax: 1_000 });
     const stored = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("ow")))!);
     expect(first.written).toBe(true);
-    expect(first.record).toEqual(stored);
+    expect(first.record).toEqual({ ...stored, stored: null });
     expect((await writeOutcome(f.redis, f.engine.keys, { effect: "fx_l", record: sent("fx_l", "ow"), outcome: "sent", journalMax: 1_000, streamMax: 1_000 }, first.record!)).record!.version).toBe("10");
     expect(await readJournal(f.redis, f.engine.keys, "ow")).toEqual([sent("fx_k", "ow"), sent("fx_l", "ow")]);
+    // The start is taken as read, not read again: a start naming the stored version is
+    // written over (here one whose open chunk differs from Redis's, as no caller would pass).
+    await writeRecord("ov", 2, 0, encodeChunk([line(rec(1)), "~fx_v"]));
+    const claimed = { stored: null, version: "2", open: encodeChunk([line(rec(7)), "~fx_v"]) };
+    expect(await outcome("fx_v", sent("fx_v", "ov"), 1_000, claimed)).toBe(true);
+    expect(await readJournal(f.redis, f.engine.keys, "ov")).toEqual([rec(7), sent("fx_v", "ov")]);
     // A read whose open chunk lacks the placeholder is no start: the journal list is read too.
     await f.redis.rpush(f.engine.keys.journal("oh"), encodeChunk(["~fx_j"]));
     const now = unpackContact((await f.redis.getBuffer(f.engine.keys.contact("oh")))!);

@@ -9,8 +9,11 @@ import type { Keys } from "../redis/keys.js";
 import { storedContacts, type StoredContact } from "../redis/contact-record.js";
 import { currentId } from "../redis/state.js";
 
-/** The read: `record` is the record of `current`, the id the contact lives under now. */
-export type EmailRead = { prev: string | null; current: string; unsubscribed: boolean; record: StoredContact };
+/**
+ * The read: `record()` decodes the record of `current`, the id the contact lives under now
+ * (only when wanted: a job whose email was sent already returns before).
+ */
+export type EmailRead = { prev: string | null; current: string; unsubscribed: boolean; record(): Promise<StoredContact> };
 
 type Reply = [Error | null, unknown];
 
@@ -27,15 +30,12 @@ export async function readForEmail(redis: Redis, keys: Keys, effect: string, con
   };
   const prev = value(0) as string | null;
   const alias = value(1) as string | null;
-  if (alias === null || alias === contact) {
-    const [record] = (await storedContacts(redis, keys, [contact], () => res[3] as Reply)) as [StoredContact];
-    return { prev, current: contact, unsubscribed: (value(2) as number) > 0, record };
-  }
+  const decode = (id: string, reply: Reply) => async () => ((await storedContacts(redis, keys, [id], () => reply)) as [StoredContact])[0];
+  if (alias === null || alias === contact) return { prev, current: contact, unsubscribed: (value(2) as number) > 0, record: decode(contact, res[3] as Reply) };
   // Merged: the mark under either id counts, the traits are the user's.
   const current = await currentId(redis, keys, contact);
   const more = (await redis.multi().exists(keys.unsubscribed(current)).getBuffer(keys.contact(current)).exec())!;
   const [err, n] = more[0] as Reply;
   if (err) throw err;
-  const [record] = (await storedContacts(redis, keys, [current], () => more[1] as Reply)) as [StoredContact];
-  return { prev, current, unsubscribed: (value(2) as number) > 0 || (n as number) > 0, record };
+  return { prev, current, unsubscribed: (value(2) as number) > 0 || (n as number) > 0, record: decode(current, more[1] as Reply) };
 }

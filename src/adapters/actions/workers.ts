@@ -133,10 +133,11 @@ export class ActionWorkers {
     if (prev === "sent" || prev === "suppressed") return prev; // done before a crash or a replay
     if (prev === "failed" && !e.replay) return prev; // given up: only a replay sends it again
     const base = { at: e.at, contact: e.contact, journey: e.journey, template: e.template, effect: e.id };
+    if (e.accepted) return this.sent(e, base); // accepted by the SMTP server on an earlier attempt
+    const record = await read.record();
     // The outcome goes into the journal of e.contact: the record read is a start for it when it is that contact's.
-    const hint = read.current === e.contact ? { id: e.contact, record: read.record } : undefined;
-    if (e.accepted) return this.sent(e, base, undefined, hint); // accepted by the SMTP server on an earlier attempt
-    const stored = read.record.stored;
+    const hint = read.current === e.contact ? { id: e.contact, record } : undefined;
+    const stored = record.stored;
     const traits = stored ? decodeState(stored).traits : {};
     // Consent is checked again at send time. The one-click link (a person's click, now)
     // always wins. The trait was judged at the decision's instant, in event time; an

@@ -123,8 +123,8 @@ export async function recordOutcome(
 
 /**
  * {@link recordOutcome}, also returning the contact's record as the write left it when it
- * wrote the record (the outcome went into its open chunk), for the next outcome of the
- * contact to start from. `read`: the record as the caller read it a moment ago (the email
+ * wrote the record (the outcome went into its open chunk; the version and the open chunk,
+ * `stored` null), for the next outcome of the contact to start from. `read`: the record as the caller read it a moment ago (the email
  * worker, for the traits, or the previous outcome's write): when its open chunk holds the
  * placeholder, the first attempt writes over it without reading again (the version check
  * refuses it when anything wrote the record in between).
@@ -152,7 +152,9 @@ export async function writeOutcome(
       w.mode, o.outcome, String(OUTCOME_TTL_SECONDS), String(o.journalMax), String(o.streamMax), String(HOUR_KEPT_S), String(DAY_KEPT_S),
       json, w.expected, String(w.openLines), String(w.sealedLines), stat, failedStat, ...w.entries]);
     if (n === 1) {
-      const record = w.mode === "open" && from ? { stored: from.stored, version: String(Number(w.expected) + 1), open: w.entries[0]! } : null;
+      // The state part is not kept: the script takes it from Redis, and the read's buffer may
+      // hold on to a whole socket chunk.
+      const record = w.mode === "open" && from ? { stored: null, version: String(Number(w.expected) + 1), open: w.entries[0]! } : null;
       return { written: true, record };
     }
     if (n !== -1) return { written: false, record: null };
