@@ -123,11 +123,12 @@ export async function recordOutcome(
 
 /**
  * {@link recordOutcome}, also returning the contact's record as the write left it when it
- * wrote the record (the outcome went into its open chunk; the version and the open chunk,
- * `stored` null), for the next outcome of the contact to start from. `read`: the record as the caller read it a moment ago (the email
- * worker, for the traits, or the previous outcome's write): when its open chunk holds the
- * placeholder, the first attempt writes over it without reading again (the version check
- * refuses it when anything wrote the record in between).
+ * wrote the record (the outcome went into its open chunk): its version and open chunk,
+ * `stored` null, for the next outcome of the contact to start from. `read`: the record as
+ * the caller read it a moment ago (the email worker, for the traits, or the previous
+ * outcome's write): when its open chunk holds the placeholder, the first attempt writes over
+ * it without reading again (the version check refuses it when anything wrote the record in
+ * between).
  */
 export async function writeOutcome(
   redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
