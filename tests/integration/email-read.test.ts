@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { newContact } from "../../src/core/index.js";
 import { readForEmail } from "../../src/adapters/actions/email-read.js";
 import { decodeState, encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
-import { RECORD_TAG } from "../../src/adapters/redis/contact-record.js";
+import { packRecord } from "./records.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -34,12 +34,7 @@ describe("what an email reads before it is sent", () => {
 
   it("a record in its string form; an unreadable one fails only when decoded, so a sent email's job still returns", async () => {
     const k = f.engine.keys;
-    const state = encodeState({ ...newContact("str", T), traits: { plan: "team" } });
-    const head = Buffer.alloc(13);
-    head[0] = RECORD_TAG;
-    head.writeUInt32BE(6, 1);
-    head.writeUInt32BE(state.length, 9);
-    await f.redis.set(k.contact("str"), Buffer.concat([head, state, encodeChunk(["~fx_s"])]));
+    await f.redis.set(k.contact("str"), packRecord(6, 0, encodeState({ ...newContact("str", T), traits: { plan: "team" } }), encodeChunk(["~fx_s"])));
     const r = await readForEmail(f.redis, k, "fx_s", "str");
     const c = await r.record();
     expect(c.version).toBe("6");

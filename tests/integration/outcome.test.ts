@@ -1,11 +1,12 @@
-// Effect outcomes written into journals (recordOutcome, src/adapters/redis/journal.ts) on a
+// Effect outcomes written into journals (writeOutcome, src/adapters/redis/journal.ts) on a
 // real Redis: in the placeholder's place in the record's open chunk (moving the version), in
 // the sealed chunk holding it, or after the newest records when it is gone; once per effect.
 import { describe, expect, it } from "vitest";
 import { newContact, type JournalRecord } from "../../src/core/index.js";
 import { encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
-import { RECORD_TAG, unpackContact, type StoredContact } from "../../src/adapters/redis/contact-record.js";
-import { readJournal, recordOutcome, writeOutcome } from "../../src/adapters/redis/journal.js";
+import { unpackContact, type StoredContact } from "../../src/adapters/redis/contact-record.js";
+import { packRecord } from "./records.js";
+import { readJournal, writeOutcome } from "../../src/adapters/redis/journal.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();
@@ -16,17 +17,11 @@ const sent = (effect: string, contact = "oc"): JournalRecord => ({ at: new Date(
 
 /** Writes a contact record as a commit would: version, journal list count, state, open chunk. */
 async function writeRecord(contact: string, version: number, listRecords: number, open: Buffer): Promise<void> {
-  const state = encodeState(newContact(contact, T));
-  const head = Buffer.alloc(13);
-  head[0] = RECORD_TAG;
-  head.writeUInt32BE(version, 1);
-  head.writeUInt32BE(listRecords, 5);
-  head.writeUInt32BE(state.length, 9);
-  await f.redis.set(f.engine.keys.contact(contact), Buffer.concat([head, state, open]));
+  await f.redis.set(f.engine.keys.contact(contact), packRecord(version, listRecords, encodeState(newContact(contact, T)), open));
 }
 
-const outcome = (effect: string, record: JournalRecord, journalMax = 1_000, read?: StoredContact) =>
-  recordOutcome(f.redis, f.engine.keys, { effect, record, outcome: "sent", journalMax, streamMax: 1_000 }, read);
+const outcome = async (effect: string, record: JournalRecord, journalMax = 1_000, read?: StoredContact) =>
+  (await writeOutcome(f.redis, f.engine.keys, { effect, record, outcome: "sent", journalMax, streamMax: 1_000 }, read)).written;
 
 describe("effect outcomes in the journal", () => {
   it("take their placeholder's place in the open chunk, once, and move the record's version", async () => {

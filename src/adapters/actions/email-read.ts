@@ -2,7 +2,7 @@
  * What the email worker reads before a send, in one round trip in the common case: the
  * effect's recorded outcome, whether the contact was merged into another, the unsubscribe
  * mark and the contact's record (its traits, and its journal's open chunk, where the send's
- * placeholder usually is: the outcome is then written over this read, see recordOutcome).
+ * placeholder usually is: the outcome is then written over this read, see writeOutcome).
  */
 import type { Redis } from "ioredis";
 import type { Keys } from "../redis/keys.js";

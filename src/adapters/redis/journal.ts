@@ -112,23 +112,14 @@ async function outcomeScript(redis: Redis, args: [number, ...(string | Buffer)[]
 const OUTCOME_ATTEMPTS = 50;
 
 /**
- * Records an effect's outcome in its contact's journal, the stream and the counters; true
- * when written, false when it was recorded already. `read`: see {@link writeOutcome}.
- */
-export async function recordOutcome(
-  redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
-): Promise<boolean> {
-  return (await writeOutcome(redis, keys, o, read)).written;
-}
-
-/**
- * {@link recordOutcome}, also returning the contact's record as the write left it when it
- * wrote the record (the outcome went into its open chunk): its version and open chunk,
- * `stored` null, for the next outcome of the contact to start from. `read`: the record as
- * the caller read it a moment ago (the email worker, for the traits, or the previous
- * outcome's write): when its open chunk holds the placeholder, the first attempt writes over
- * it without reading again (the version check refuses it when anything wrote the record in
- * between).
+ * Records an effect's outcome in its contact's journal, the stream and the counters:
+ * `written` false when it was recorded already. `record` is the contact's record as the
+ * write left it when it wrote the record (the outcome went into its open chunk): its
+ * version and open chunk, `stored` null, for the next outcome of the contact to start from.
+ * `read`: the record as the caller read it a moment ago (the email worker, for the traits,
+ * or the previous outcome's write): when its open chunk holds the placeholder, the first
+ * attempt writes over it without reading again (the version check refuses it when anything
+ * wrote the record in between).
  */
 export async function writeOutcome(
   redis: Redis, keys: Keys, o: { effect: string; record: JournalRecord; outcome: Outcome; journalMax: number; streamMax: number }, read?: StoredContact,
