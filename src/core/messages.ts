@@ -89,9 +89,8 @@ export function resolveMessage(m: Message, at: number): Resolved {
   const user = m.userId ?? undefined;
   const anon = m.anonymousId ?? undefined;
   const contact = user ?? anon;
-  const tz = typeof m.context?.["timezone"] === "string" ? (m.context["timezone"] as string) : undefined;
   const ev = (name: string, properties: Record<string, unknown>, extra: Partial<Extract<Input, { kind: "event" }>> = {}): Input =>
-    ({ kind: "event", name, properties, at, ...(tz ? { tz } : {}), ...extra });
+    ({ kind: "event", name, properties, at, ...extra });
   switch (m.type) {
     case "track":
       return { contact, input: ev(m.event, m.properties ?? {}), at };

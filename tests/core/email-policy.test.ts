@@ -158,18 +158,20 @@ describe("quiet hours", () => {
     ]);
   });
 
-  it("an unknown timezone trait falls back to the zone seen in the message context, then the workspace's", () => {
+  it("an unknown timezone trait falls back to the workspace's; a message's context.timezone is not used (the contract: trait, else workspace)", () => {
     const c = build(ws("UTC"), { "j.yaml": pinger("j") });
     const t = "2026-06-01T13:00:00.000Z"; // 22:00 in Tokyo, 13:00 UTC
-    const msgs = [
-      { type: "identify", userId: "u", traits: { email: "u@x.io", timezone: "Mars/Olympus" }, context: { timezone: "Asia/Tokyo" }, timestamp: t },
-      track("u", "Go", t), track("u", "Ping", t),
+    const contexts = (traits: Record<string, unknown>) => [
+      { type: "identify", userId: "u", traits: { email: "u@x.io", ...traits }, context: { timezone: "Asia/Tokyo" }, timestamp: t },
+      { ...track("u", "Go", t), context: { timezone: "Asia/Tokyo" } }, { ...track("u", "Ping", t), context: { timezone: "Asia/Tokyo" } },
     ];
-    expect(emails(c, msgs).map((r) => [r["type"], r["until"] ?? r["at"]])).toEqual([
+    expect(emails(c, contexts({ timezone: "Mars/Olympus" })).map((r) => [r["type"], r["at"]])).toEqual([["email.sent", t]]);
+    expect(emails(c, contexts({})).map((r) => [r["type"], r["at"]])).toEqual([["email.sent", t]]);
+    // The trait, when it names a zone, is what counts.
+    expect(emails(c, contexts({ timezone: "Asia/Tokyo" })).map((r) => [r["type"], r["until"] ?? r["at"]])).toEqual([
       ["email.deferred", "2026-06-01T23:00:00.000Z"], // 08:00 in Tokyo
       ["email.sent", "2026-06-01T23:00:00.000Z"],
     ]);
-    expect(emails(c, at(t, { timezone: "Mars/Olympus" })).map((r) => [r["type"], r["at"]])).toEqual([["email.sent", t]]);
   });
 
   it("a window wrapping midnight: after midnight the end is the same morning; start included, end excluded", () => {

@@ -52,7 +52,7 @@ export function emailStep(ctx: Ctx, j: CJourney, run: Run, th: Thread, step: Ste
     return "done";
   }
   if (j.quiet) {
-    const zone = pickZone([traits["timezone"], ctx.s.tz], ctx.c.workspace.timezone);
+    const zone = pickZone([traits["timezone"]], ctx.c.workspace.timezone);
     const until = quietUntil(ctx.t, j.quiet, zone);
     if (until !== null) {
       record(ctx, j.id, "email.deferred", { ...base, reason: "quiet-hours", until: new Date(until).toISOString() });

@@ -87,7 +87,6 @@ function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
       ownTraits(ctx)["groups"] = { ...groups, [ev.group.id]: { ...old, ...ev.group.traits } };
       ctx.traitsChanged = true;
     }
-    if (ev.tz && !s.tz) s.tz = ev.tz;
     const features = ctx.c.featuresByEvent.get(ev.name);
     if (features) {
       for (const f of features) {

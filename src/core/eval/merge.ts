@@ -14,7 +14,6 @@ export function mergeContacts(c: Compiled, into: ContactState, from: ContactStat
   const s = cloneData(into);
   const o = cloneData(from);
   s.traits = { ...o.traits, ...s.traits };
-  s.tz ??= o.tz;
   for (const [fid, h] of Object.entries(o.f)) {
     const mine = s.f[fid];
     const f = c.features.get(fid);

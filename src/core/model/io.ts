@@ -13,8 +13,6 @@ export type EventInput = {
   traits?: Record<string, unknown>;
   /** Group traits, kept under the trait `groups.<id>`. */
   group?: { id: string; traits: Record<string, unknown> };
-  /** IANA zone from the message context. */
-  tz?: string;
 };
 
 /** A hand-off acknowledgement: one hand-off by id, or all of the contact's to a team. */

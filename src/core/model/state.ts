@@ -93,8 +93,6 @@ export type ContactState = {
   /** The last instant evaluated. */
   clock: number;
   traits: Record<string, unknown>;
-  /** Time zone seen in event context (used when the `timezone` trait is absent). */
-  tz?: string;
   /** Feature histories by feature id. */
   f: Record<string, FeatureHistory>;
   /** Signature of the compiled features `f` was last cleaned against. */
