@@ -13,11 +13,15 @@ export type FolderLoad = LoadResult & { templates: Template[]; dir: string };
 /** Options for reading a journeys folder. */
 export type ReadOptions = { env?: Record<string, string | undefined>; requireEnv?: boolean; cwd?: string };
 
-/** Loads and validates a journeys folder. Problems name files relative to `cwd`. */
+/**
+ * Loads and validates a journeys folder. Problems name files as the folder was given
+ * (`journeys/a.yaml` for `journeys`, an absolute path for an absolute folder); a relative
+ * folder is taken from `cwd`.
+ */
 export async function loadJourneyFolder(dir: string, opts: ReadOptions = {}): Promise<FolderLoad> {
   const cwd = opts.cwd ?? process.cwd();
   const abs = resolve(cwd, dir);
-  const shown = (p: string) => relative(cwd, p) || p;
+  const shown = (p: string) => join(dir, relative(abs, p));
   let entries: string[];
   try {
     entries = (await readdir(abs)).sort();

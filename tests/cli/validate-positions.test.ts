@@ -107,6 +107,12 @@ const cases: Case[] = [
     ["trial.yaml", 3, 19, "0d", '"0d" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)'],
     ["trial.yaml", 8, 15, "PT0S", '"PT0S" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)'],
   ] },
+  { dir: "bad-key", env: { CRM_SECRET: "whsec_czNjcmV0" }, problems: [
+    // A name that is a map key (segment, threshold, endpoint) is pointed at as the key, not at its value.
+    ["trial.yaml", 4, 3, "PowerUsers:", '"PowerUsers" is not a valid id: use lower-case letters, digits and dashes, starting with a letter'],
+    ["trial.yaml", 9, 26, "Hot_Lead:", '"Hot_Lead" is not a valid id: use lower-case letters, digits and dashes, starting with a letter'],
+    ["waymark.yaml", 2, 3, "Sales_CRM:", '"Sales_CRM" is not a valid id: use lower-case letters, digits and dashes, starting with a letter'],
+  ] },
   { dir: "many-files", problems: [
     // All files in one run, sorted by file then position (the exit rule is checked first but sits last).
     ["a-welcome.yaml", 6, 22, "engaged-users", 'unknown segment "engaged-users" (segments: none declared)'],
@@ -180,6 +186,15 @@ describe("waymark validate on valid folders", () => {
     const r = await runCli(["validate", "tests/fixtures/valid/untitled"]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('warning: tests/fixtures/valid/untitled/trial.yaml:7:28: template "trial-welcome" has no subject and this step gives none: it goes out as "Trial welcome" (add subject: to its front matter or to the step)\n');
+  });
+
+  it("names files as the folder was given: an absolute folder gives absolute paths", async () => {
+    const dir = join(ROOT, base, "missing-key");
+    const r = await runCli(["validate", dir]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`${dir}/trial.yaml:1:1: missing required key "entry"\n`);
+    const dotted = await runCli(["validate", `./${base}/missing-key/`]);
+    expect(dotted.stdout).toBe(`${base}/missing-key/trial.yaml:1:1: missing required key "entry"\n`);
   });
 
   it("reports a missing folder as a problem, exit 1", async () => {

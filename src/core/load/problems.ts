@@ -36,6 +36,14 @@ export function flattenIssues(issues: readonly Issue[], base: PropertyKey[] = []
       for (const key of issue.keys) out.push({ path, key, message: `unknown key "${key}"${suggest(key)}` });
       continue;
     }
+    if (issue.code === "invalid_key" && path.length > 0) {
+      // A record key that fails its schema (a segment id, an endpoint name): point at the
+      // key, with the key schema's own message.
+      const key = String(path.at(-1));
+      const why = issue.issues.map((i) => i.message).filter(Boolean).join("; ") || issue.message;
+      out.push({ path: path.slice(0, -1), key, message: why });
+      continue;
+    }
     out.push({ path, message: friendly(issue) });
   }
   return out;
