@@ -15,5 +15,5 @@ export type { AckInput, Cursors, Effect, EventInput, Evaluation, Input, JournalR
 export { newContact, type ContactState, type Run } from "./model/state.js";
 export { Simulator, type SimulatorSink } from "./simulator.js";
 export { Journey } from "./schema/journey.js";
-export { emailSender, Workspace } from "./schema/workspace.js";
+export { DEFAULT_SENDER, emailSender, Workspace } from "./schema/workspace.js";
 export { parseDuration } from "./duration.js";

@@ -112,10 +112,12 @@ describe("validating documents with ajv", () => {
     }
   });
 
-  it("takes the email sender as `from` or `sender`, one of them", () => {
+  it("takes the email sender as `from` or `sender`, not both; without one, the default sender", () => {
     const ws = (email: object) => validateWorkspace({ email });
-    expect([ws({ from: "a@b.example" }), ws({ sender: "a@b.example", templates: "templates" })]).toEqual([true, true]);
-    expect([ws({ templates: "templates" }), ws({ from: "a@b.example", sender: "c@d.example" })]).toEqual([false, false]);
+    expect([ws({ from: "a@b.example" }), ws({ sender: "a@b.example", templates: "templates" }), ws({ templates: "templates" })]).toEqual([true, true, true]);
+    expect(ws({ from: "a@b.example", sender: "c@d.example" })).toBe(false);
+    expect(Workspace.safeParse({ email: { from: "a@b.example", sender: "c@d.example" } }).success).toBe(false);
+    expect(emailSender(Workspace.parse({ email: { templates: "mail" } }).email)).toBeUndefined();
     expect(Workspace.parse({ email: { sender: "Acme <a@b.example>" } }).email).toEqual({ sender: "Acme <a@b.example>" });
     expect(emailSender(Workspace.parse({ email: { sender: "Acme <a@b.example>" } }).email)).toBe("Acme <a@b.example>");
   });

@@ -6,7 +6,7 @@
 import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { emailSender, parseDuration, type JournalRecord } from "../../core/index.js";
+import { DEFAULT_SENDER, emailSender, parseDuration, type JournalRecord } from "../../core/index.js";
 import type { Engine } from "../pipeline/engine.js";
 import type { OutboxEntry } from "../pipeline/commit-plan.js";
 import { writeOutcome, type Outcome } from "../redis/journal.js";
@@ -157,7 +157,7 @@ export class ActionWorkers {
       return "suppressed";
     }
     const ws = engine.workspace;
-    const from = emailSender(ws.email) ?? "Waymark <no-reply@waymark.local>";
+    const from = emailSender(ws.email) ?? DEFAULT_SENDER;
     const unsubscribe = unsubscribeUrl(this.o.publicUrl, unsubscribeToken(this.o.secret, e.contact));
     let rendered;
     try {

@@ -27,10 +27,13 @@ export const EmailSettings = z.strictObject({
   sender: z.string().min(3).optional().meta({ description: "the same as from (the contract's word); give one of the two" }),
   replyTo: z.string().optional(),
   templates: z.string().optional().meta({ description: "templates folder, relative to journeys/ (default templates)" }),
-}).refine((e) => (e.from === undefined) !== (e.sender === undefined), {
-  error: (iss) => ((iss.input as { from?: string }).from === undefined ? "email needs a sender: `from` (or `sender`)" : "email takes `from` or `sender`, not both"),
-}).meta({ oneOf: [{ required: ["from"] }, { required: ["sender"] }] });
+}).refine((e) => e.from === undefined || e.sender === undefined, {
+  error: "email takes `from` or `sender`, not both",
+}).meta({ not: { required: ["from", "sender"] } });
 export type EmailSettings = z.infer<typeof EmailSettings>;
+
+/** The default sender, when the workspace names none. */
+export const DEFAULT_SENDER = "Waymark <no-reply@waymark.local>";
 
 /** The sender of a workspace's emails (`from`, or its synonym `sender`), if set. */
 export function emailSender(e: EmailSettings | undefined): string | undefined {
