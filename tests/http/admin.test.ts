@@ -111,6 +111,23 @@ describe("contacts", () => {
     expect(bad.status).toBe(400);
     expect(bad.body["issues"]).toEqual([expect.objectContaining({ path: ["limit"] })]);
   });
+  it("gives every record kept by default, as simulate prints them (past a hundred)", async () => {
+    const pings = compileSources({ journeys: { "pings.yaml": "id: pings\nentry: { event: Ping }\nreentry: always\ntriggers:\n  - id: count\n    on: { event: Ping }\n    do: [ { set: { last: pinged } } ]\n" } });
+    const s = await startServer({ compiled: pings });
+    const t0 = Date.now() - 120_000;
+    const batch = Array.from({ length: 70 }, (_, i) => ({ type: "track", userId: "many", event: "Ping", timestamp: new Date(t0 + i * 1_000).toISOString() }));
+    expect((await post(`${s.base}/v1/batch`, { batch }, ingest)).status).toBe(200);
+    const want = simulate(pings, batch).records;
+    expect(want.length).toBeGreaterThan(100);
+    const all = await eventually(async () => {
+      const r = await get(`${s.base}/v1/contacts/many/journal`);
+      return r.status === 200 && (r.body["records"] as JournalRecord[]).length >= want.length ? (r.body["records"] as JournalRecord[]) : undefined;
+    });
+    expect(all).toEqual(want);
+    const newest = await get(`${s.base}/v1/contacts/many/journal?limit=3`);
+    expect(newest.body["records"]).toEqual(want.slice(-3));
+  });
+
   it("follows an anonymous id merged into a user; the anonymous journal stays its own", async () => {
     const s = await startServer({ compiled });
     expect((await post(`${s.base}/v1/track`, { anonymousId: "anon-1", event: "Signed Up" }, ingest)).status).toBe(200);

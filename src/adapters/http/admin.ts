@@ -28,11 +28,13 @@ export type AdminDeps = {
   secret: Buffer;
 };
 
-/** Default and largest page of `GET /v1/contacts/:id/journal`. */
-export const JOURNAL_PAGE = { default: 100, max: 1_000 } as const;
-
+/**
+ * `GET /v1/contacts/:id/journal` query: `limit` keeps the newest records (default: every
+ * record kept, at most `WAYMARK_JOURNAL_MAX`, so the timeline equals `simulate`'s output
+ * for the contact), `type` filters by record type.
+ */
 const JournalQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(JOURNAL_PAGE.max).default(JOURNAL_PAGE.default),
+  limit: z.coerce.number().int().min(1).optional(),
   type: z.union([z.string(), z.array(z.string())]).optional()
     .transform((t) => (t === undefined ? undefined : [t].flat().flatMap((x) => x.split(",")).map((x) => x.trim()).filter(Boolean))),
 });
@@ -84,7 +86,7 @@ export function adminRouter(d: AdminDeps): Router {
     if (len === 0 && stored === 0) throw new HttpError(404, `no contact "${req.params.id}"`);
     let records = await readJournal(redis(), k, id);
     if (type !== undefined) records = records.filter((x) => type.includes(x.type));
-    records = records.slice(-limit);
+    if (limit !== undefined) records = records.slice(-limit);
     res.json({ id, records });
   });
 
