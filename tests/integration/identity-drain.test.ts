@@ -46,6 +46,30 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
 
+  for (const first of ["anonymous", "user"] as const) it(`messages after an alias or identify in the same push are the user's, whichever contact drains first (${first})`, async () => {
+    const msgs = [
+      { type: "track", anonymousId: "a2", event: "Signup", timestamp: at(0) },
+      { type: "track", anonymousId: "a2", event: "Click", timestamp: at(1) },
+      { type: "track", userId: "u2", event: "Click", timestamp: at(2) },
+      { type: "alias", previousId: "a2", userId: "u2", timestamp: at(3) },
+      { type: "track", anonymousId: "a2", event: "Click", timestamp: at(4) },
+      { type: "identify", anonymousId: "a3", userId: "u2", timestamp: at(5) },
+      { type: "track", anonymousId: "a3", event: "Click", timestamp: at(6) },
+    ];
+    await f.push(msgs);
+    const k = f.engine.keys;
+    expect([await f.redis.llen(k.inbox("a2")), await f.redis.llen(k.inbox("u2")), await f.redis.llen(k.inbox("a3"))]).toEqual([2, 5, 0]);
+    // Until the merges commit, their routes send the anonymous ids' messages to the user.
+    expect([await f.redis.get(f.engine.keys.route("a2")), await f.redis.get(f.engine.keys.route("a3"))]).toEqual(["u2", "u2"]);
+    for (const c of first === "anonymous" ? ["a2", "u2"] : ["u2", "a2"]) await drain(f.deps(J), c);
+    const expected = simulate(J, msgs).records;
+    expect(expected.filter((r) => r.contact === "u2").map((r) => r.type)).toContain("stage.entered");
+    for (const c of ["a2", "a3", "u2"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    expect([await f.redis.get(f.engine.keys.alias("a2")), await f.redis.get(f.engine.keys.alias("a3"))]).toEqual(["u2", "u2"]);
+    expect(await f.redis.exists(f.engine.keys.route("a2"), f.engine.keys.route("a3"))).toBe(0);
+    expect(await f.engine.inbox.backlog()).toBe(0);
+  });
+
   it("two identifies naming each other do not wait for each other in a circle", async () => {
     await f.push([{ type: "identify", userId: "x1", anonymousId: "y1", traits: { n: 1 }, timestamp: at(0) }]);
     await f.push([{ type: "identify", userId: "y1", anonymousId: "x1", traits: { n: 2 }, timestamp: at(1) }]);

@@ -173,6 +173,8 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
           if (kept) mergeOps.push(["ZADD", d.keys.audience(aud), kept[0] === 0 ? "+inf" : kept[0], contact]);
         }
       }
+      // Ingest routes the anonymous id by its alias from now on (set by the commit).
+      mergeOps.push(["DEL", d.keys.route(item.m)]);
       merged = item.m;
       mergedVersion = anonVersion;
     }

@@ -23,6 +23,12 @@ export const CONTACT_QUEUE = "contacts";
 /** De-duplication window of message ids: Segment's own is 24 hours; we keep 48. */
 export const DEDUPE_SECONDS = 48 * 3600;
 
+/**
+ * How long the route of a queued merge may outlive it (its commit deletes it): a safety net,
+ * the merge is committed within seconds.
+ */
+export const ROUTE_SECONDS = 7 * 86_400;
+
 /** Drain job options: removed once done (a later drain gets a fresh id), failures kept a week. */
 export const DRAIN_JOB = { removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } } as const;
 
@@ -84,10 +90,10 @@ export class Inbox {
   /** One enqueue (aliases resolved in it), then the drain jobs of contacts whose inbox was empty. */
   private async send(items: Push[], now: number, queueDrains: boolean): Promise<Outcome[]> {
     const keys = [this.keys.backlog, this.keys.pending];
-    const args: (string | number)[] = [DEDUPE_SECONDS, now, this.keys.inbox("")];
+    const args: (string | number)[] = [DEDUPE_SECONDS, now, this.keys.inbox(""), this.keys.alias(""), this.keys.route(""), ROUTE_SECONDS];
     for (const p of items) {
       keys.push(this.keys.alias(p.contact), this.keys.inbox(p.contact), this.keys.message(p.messageId ?? "-"));
-      args.push(JSON.stringify(p.item), p.contact, p.messageId ? "1" : "0");
+      args.push(JSON.stringify(p.item), p.contact, p.messageId ? "1" : "0", p.item.m ?? "");
     }
     const reply = await this.scripts.enqueue(keys, args);
     const first = new Set<string>();

@@ -20,6 +20,11 @@ export class Keys {
   journal(id: string): string { return `${this.base}:j:${id}`; }
   /** Anonymous id -> the user it was merged into. */
   alias(id: string): string { return `${this.base}:alias:${id}`; }
+  /**
+   * Anonymous id -> the user an identify or alias queued but not yet committed merges it
+   * into: ingest sends the id's next messages there (deleted by the merge's commit).
+   */
+  route(id: string): string { return `${this.base}:route:${id}`; }
   /** Seen message ids (de-duplication window). */
   message(id: string): string { return `${this.base}:mid:${id}`; }
   /** A hand-off (hash: contact, journey, team, owner, status, times). */

@@ -7,25 +7,31 @@ import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
 
 /**
  * KEYS: backlog, pending, then per item: alias key, inbox, message-id key.
- * ARGV: dedupe ttl (s), now (ms), inbox key prefix, then per item: item JSON, contact id,
- * dedupe (1/0). An item for an anonymous id merged into a user goes to the user's inbox
- * (read here, atomically with the push, so a merge cannot slip in between).
+ * ARGV: dedupe ttl (s), now (ms), inbox key prefix, alias key prefix, route key prefix,
+ * route ttl (s), then per item: item JSON, contact id, dedupe (1/0), the anonymous id it
+ * merges into the contact ('' for none). An item for an anonymous id merged into a user
+ * goes to the user's inbox (read here, atomically with the push, so a merge cannot slip in
+ * between), and so does one for an anonymous id whose merge is queued but not committed
+ * yet (its route key, set here by the merge's push and deleted by the merge's commit): the
+ * messages after an identify or alias are the user's, even in the same batch.
  * Returns per item two values: -1 (duplicate) or the inbox length after the push, and the
  * user it went to when the id was merged (else nil: the caller keeps its own string, which
  * may not survive a round trip through UTF-8).
  */
 const ENQUEUE = `
 local out = {}
-local n = (#ARGV - 3) / 3
+local n = (#ARGV - 6) / 4
 local pushed = 0
 for i = 1, n do
   local alias = KEYS[2 + (i - 1) * 3 + 1]
   local inbox = KEYS[2 + (i - 1) * 3 + 2]
   local mid = KEYS[2 + (i - 1) * 3 + 3]
-  local item = ARGV[3 + (i - 1) * 3 + 1]
-  local contact = ARGV[3 + (i - 1) * 3 + 2]
-  local dedupe = ARGV[3 + (i - 1) * 3 + 3]
+  local item = ARGV[6 + (i - 1) * 4 + 1]
+  local contact = ARGV[6 + (i - 1) * 4 + 2]
+  local dedupe = ARGV[6 + (i - 1) * 4 + 3]
+  local merge = ARGV[6 + (i - 1) * 4 + 4]
   local user = redis.call('GET', alias)
+  if not user then user = redis.call('GET', ARGV[5] .. contact) end
   if user then
     contact = user
     inbox = ARGV[3] .. user
@@ -37,6 +43,9 @@ for i = 1, n do
     local len = redis.call('RPUSH', inbox, item)
     pushed = pushed + 1
     if len == 1 then redis.call('ZADD', KEYS[2], ARGV[2], contact) end
+    if merge ~= '' and merge ~= contact and redis.call('EXISTS', ARGV[4] .. merge) == 0 then
+      redis.call('SET', ARGV[5] .. merge, contact, 'EX', ARGV[6])
+    end
     out[2 * i - 1] = len
   end
 end
