@@ -60,6 +60,24 @@ describe("the journey map after a demo stream", () => {
       }
     }
     await shot(page, "dashboard-demo-map");
+
+    // A journey's own page: its heading links there; only its card, the same numbers, kept live.
+    const one = api.find((j) => (j.records["journey.entered"] ?? 0) > 0)!;
+    await page.locator(`[data-journey="${one.id}"] h2 a`).click();
+    await page.waitForURL(new RegExp(`/dashboard/journeys/${one.id}$`));
+    expect(await page.locator("[data-journey]").count()).toBe(1);
+    expect(await page.locator(`[data-journey="${one.id}"] [data-k="entered"]`).first().textContent()).toBe((one.records["journey.entered"] ?? 0).toLocaleString("en-US"));
+    expect(await page.locator('[data-k="open-handoffs"]').count()).toBe(0);
+    const before = await page.locator("#updated").textContent();
+    await page.waitForFunction((b) => document.querySelector("#updated")?.textContent !== b, before, { timeout: 15_000 });
+    expect(await page.locator("[data-journey]").count()).toBe(1);
+    await page.getByRole("link", { name: "Last 7 days" }).click();
+    await page.waitForURL(new RegExp(`/dashboard/journeys/${one.id}\\?range=7d$`));
+    expect(await page.locator("[data-journey]").count()).toBe(1);
+    await shot(page, "dashboard-journey-page");
+    const data = await page.evaluate(async (id) => (await fetch(`/dashboard/data?journey=${id}`)).json(), one.id) as { journeys: { id: string }[] };
+    expect(data.journeys.map((j) => j.id)).toEqual([one.id]);
+    expect((await page.goto(`${s.base}/dashboard/journeys/no-such-journey`))!.status()).toBe(404);
     await page.close();
   }, 90_000);
 });

@@ -46,13 +46,17 @@ export function layout(title: string, body: string, opts: { live?: string } = {}
 <main>${body}</main>${live}</body></html>`;
 }
 
-/** The live part of the journey map (re-fetched every 5 s). */
-export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number; breachedHandoffs: number; deadLetters: number }, rangeLabel = "since deployment"): string {
-  const top = `<div class="kpis" aria-label="Totals"><div>Hand-offs open<b data-k="open-handoffs">${int(totals.openHandoffs)}</b></div>
+/**
+ * The live part of the journey map (re-fetched every 5 s): the workspace's totals when
+ * given (the page of every journey), then a card per journey, its heading a link to the
+ * journey's own page when `linked`.
+ */
+export function journeyMap(cards: JourneyCard[], totals: { openHandoffs: number; breachedHandoffs: number; deadLetters: number } | null, rangeLabel = "since deployment", linked = true): string {
+  const top = totals === null ? "" : `<div class="kpis" aria-label="Totals"><div>Hand-offs open<b data-k="open-handoffs">${int(totals.openHandoffs)}</b></div>
 <div>Hand-offs breached, unresolved<b data-k="breached-handoffs">${int(totals.breachedHandoffs)}</b></div>
 <div>Dead letters<b data-k="dead-letters">${int(totals.deadLetters)}</b></div></div>`;
   return top + cards.map((j) => `<section aria-labelledby="j-${esc(j.id)}" data-journey="${esc(j.id)}">
-<h2 id="j-${esc(j.id)}">${esc(j.name)} <span class="muted">(${esc(j.id)})</span></h2>
+<h2 id="j-${esc(j.id)}">${linked ? `<a href="/dashboard/journeys/${encodeURIComponent(j.id)}">${esc(j.name)}</a>` : esc(j.name)} <span class="muted">(${esc(j.id)})</span></h2>
 <div class="kpis"><div>Entered<b data-k="entered">${int(j.entered)}</b></div><div>Goals<b data-k="goals">${int(j.goals)}</b></div>
 <div>Goal rate<b>${pct(j.goalRate)}</b></div><div>Emails sent<b data-k="emails-sent">${int(j.emails.sent)}</b></div>
 <div>suppressed / deferred / failed<b>${int(j.emails.suppressed)} / ${int(j.emails.deferred)} / ${int(j.emails.failed)}</b></div>

@@ -1,6 +1,6 @@
 /**
  * The dashboard (behind the admin sign-in): `/dashboard`, the living journey map, updated
- * every 5 seconds; `/dashboard/contacts?q=` to find a contact by id or email;
+ * every 5 seconds, and `/dashboard/journeys/:id`, one journey's page of it; `/dashboard/contacts?q=` to find a contact by id or email;
  * `/dashboard/contacts/:id` with traits, journeys, open hand-offs (with an acknowledge
  * button) and the journal as a timeline. Numbers come from the counters, never from scans.
  */
@@ -29,38 +29,63 @@ export function dashboardRouter(d: DashboardDeps): Router {
     const v = req.query["range"];
     return typeof v === "string" && v in RANGES ? (v as RangeName) : null;
   };
-  const map = async (name: RangeName | null) => {
+  /** The journey asked for (`?journey=` or the path's `:id`): one deployed now, else 404. */
+  const journeyOf = (id: unknown): string | null => {
+    if (id === undefined) return null;
+    if (typeof id !== "string" || !d.engine.compiled.journeys.some((j) => j.id === id)) throw new HttpError(404, `no journey "${String(id)}"`);
+    return id;
+  };
+  /** The cards of every journey, or of one. */
+  const cards = async (name: RangeName | null, journey: string | null, now: number) => {
+    const [counters, stalled] = await Promise.all([rangeCounters(redis(), k, name ? range(now - RANGES[name], now) : null), stalledCounts(redis(), k, d.engine.compiled, now)]);
+    const all = dashboardData(d.engine.compiled, counters, stalled);
+    return journey === null ? all : all.filter((j) => j.id === journey);
+  };
+  const map = async (name: RangeName | null, journey: string | null) => {
     const now = Date.now();
-    const rg = name ? range(now - RANGES[name], now) : null;
-    const [counters, open, breached, dead, stalled] = await Promise.all([
-      rangeCounters(redis(), k, rg), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
-      stalledCounts(redis(), k, d.engine.compiled, now),
+    if (journey !== null) return journeyMap(await cards(name, journey, now), null, rangeLabel(name), false);
+    const [list, open, breached, dead] = await Promise.all([
+      cards(name, null, now), redis().zcard(k.handoffs("open")), redis().zcard(k.handoffs("breached")), redis().zcard(k.deadLetterIndex),
     ]);
-    return journeyMap(dashboardData(d.engine.compiled, counters, stalled), { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead }, rangeLabel(name));
+    return journeyMap(list, { openHandoffs: open, breachedHandoffs: breached, deadLetters: dead }, rangeLabel(name));
   };
   const LABELS = [["all", "Since deployment"], ["24h", "Last 24 hours"], ["7d", "Last 7 days"], ["30d", "Last 30 days"]] as const;
   const rangeLabel = (name: RangeName | null) => LABELS.find(([v]) => v === (name ?? "all"))![1].toLowerCase();
-
-  r.get("/", async (req: Request, res: Response) => {
-    const name = chosen(req);
+  const query = (name: RangeName | null, journey: string | null) => {
+    const q = new URLSearchParams({ ...(journey !== null ? { journey } : {}), ...(name ? { range: name } : {}) }).toString();
+    return q ? `?${q}` : "";
+  };
+  /** The map page: every journey (`/dashboard`) or one (`/dashboard/journeys/:id`). */
+  const page = async (res: Response, name: RangeName | null, journey: string | null) => {
+    const path = journey === null ? "/dashboard" : `/dashboard/journeys/${encodeURIComponent(journey)}`;
     const links = LABELS.map(([v, label]) => {
       const current = (name ?? "all") === v;
-      return `<a href="/dashboard${v === "all" ? "" : `?range=${v}`}"${current ? ' aria-current="page"' : ""}>${current ? `<strong>${label}</strong>` : label}</a>`;
+      return `<a href="${path}${v === "all" ? "" : `?range=${v}`}"${current ? ' aria-current="page"' : ""}>${current ? `<strong>${label}</strong>` : label}</a>`;
     }).join(" · ");
-    res.type("html").send(layout("Journeys", `<h2>Journeys</h2><nav aria-label="Time range">${links}</nav>
+    const title = journey === null ? "Journeys" : `Journey ${journey}`;
+    const back = journey === null ? "" : `<p><a href="/dashboard${name ? `?range=${name}` : ""}">All journeys</a></p>`;
+    res.type("html").send(layout(title, `<h2>${esc(title)}</h2>${back}<nav aria-label="Time range">${links}</nav>
 <p class="muted" aria-live="polite">Live: updated every 5 s, last at <span id="updated">load</span>. Flows count within the range (by the hour up to 48 hours, by UTC day beyond); "now" and segment sizes are current.</p>
-<div id="live">${await map(name)}</div>`, { live: `/dashboard/live${name ? `?range=${name}` : ""}` }));
+<div id="live">${await map(name, journey)}</div>`, { live: `/dashboard/live${query(name, journey)}` }));
+  };
+
+  r.get("/", async (req: Request, res: Response) => page(res, chosen(req), null));
+
+  r.get("/journeys/:id", async (req: Request<{ id: string }>, res: Response) => {
+    if (!d.engine.compiled.journeys.some((j) => j.id === req.params.id)) {
+      res.status(404).type("html").send(layout("Not found", `<h2>No journey "${esc(req.params.id)}"</h2><p><a href="/dashboard">All journeys</a></p>`));
+      return;
+    }
+    await page(res, chosen(req), req.params.id);
   });
 
   r.get("/live", async (req: Request, res: Response) => {
-    res.type("html").send(await map(chosen(req)));
+    res.type("html").send(await map(chosen(req), journeyOf(req.query["journey"])));
   });
 
   r.get("/data", async (req: Request, res: Response) => {
     const name = chosen(req);
-    const now = Date.now();
-    const [counters, stalled] = await Promise.all([rangeCounters(redis(), k, name ? range(now - RANGES[name], now) : null), stalledCounts(redis(), k, d.engine.compiled, now)]);
-    res.json({ range: name ?? "all", journeys: dashboardData(d.engine.compiled, counters, stalled) });
+    res.json({ range: name ?? "all", journeys: await cards(name, journeyOf(req.query["journey"]), Date.now()) });
   });
 
   r.get("/contacts", async (req: Request, res: Response) => {
