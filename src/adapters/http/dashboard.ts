@@ -1,7 +1,7 @@
 /**
  * The dashboard (behind the admin sign-in): `/dashboard`, the living journey map, updated
- * every 5 seconds, and `/dashboard/journeys/:id`, one journey's page of it; `/dashboard/contacts?q=` to find a contact by id or email;
- * `/dashboard/contacts/:id` with traits, journeys, open hand-offs (with an acknowledge
+ * every 5 seconds, and `/dashboard/journeys/:id`, one journey's part of it;
+ * `/dashboard/contacts?q=` to find a contact by id or email; `/dashboard/contacts/:id` with traits, journeys, open hand-offs (with an acknowledge
  * button) and the journal as a timeline. Numbers come from the counters, never from scans.
  */
 import { Router, type Request, type Response } from "express";
