@@ -68,6 +68,30 @@ describe("hand-offs", () => {
     expect(bad.status).toBe(400);
   });
 
+  it("tells the contact as it was when the step was decided, not what later events of the same batch changed", async () => {
+    a = await actionServer();
+    const t0 = Date.now() - 1_000;
+    const at = (ms: number) => ({ timestamp: new Date(t0 + ms).toISOString() });
+    await a.send(
+      { ...identify("p5", { email: "p5@example.com", company: "Acme" }), ...at(0) }, { ...track("p5", "Signed Up"), ...at(100) },
+      { ...track("p5", "Demo Requested"), ...at(200) }, { ...identify("p5", { company: "Globex" }), ...at(300) },
+      { ...track("p5", "Pinged"), ...at(400) }, { ...track("p5", "Account Closed"), ...at(500) },
+    );
+    await until(async () => a!.hooks.of("/crm", "handoff.opened").length === 1 && a!.hooks.of("/crm", "journey.webhook").length === 1);
+    const opened = body(a.hooks.of("/crm", "handoff.opened")[0]!).data;
+    expect(opened).toMatchObject({ stage: "demo", contact: { id: "p5", traits: { company: "Acme" } } });
+    const journal = opened["journal"] as { at: string; type: string }[];
+    // Up to the hand-off's instant (the welcome email's outcome may be there too): not the ping's trigger, nor the exit.
+    expect(journal.map((r) => r.type)).toContain("handoff.opened");
+    expect(journal.filter((r) => r.type === "trigger.fired").map((r) => (r as { trigger?: string }).trigger)).not.toContain("ping");
+    expect(journal.map((r) => r.type)).not.toContain("journey.exited");
+    expect(journal.every((r) => r.at <= (opened["openedAt"] as string))).toBe(true);
+    const ping = body(a.hooks.of("/crm", "journey.webhook")[0]!).data;
+    expect(ping).toMatchObject({ stage: "demo", payload: { hello: "world" }, contact: { id: "p5", traits: { company: "Globex" } } });
+    // The contact now: the run ended with Account Closed.
+    expect((await get(`${a.s.base}/v1/contacts/p5`)).body).toMatchObject({ traits: { company: "Globex" }, journeys: { onboarding: { active: false } } });
+  });
+
   it("resolves by the resolvedBy event and by the team acknowledgement", async () => {
     a = await actionServer();
     await a.send(track("p3", "Signed Up"), track("p3", "Demo Requested"), track("p4", "Signed Up"), track("p4", "Demo Requested"));

@@ -1,6 +1,7 @@
 /**
  * The `data` of outbound webhooks, built once (on the first attempt) from the effect and
- * the contact as it stands then; retries send the same body.
+ * the contact as it was when the step was decided (the effect's snapshot: stage, score,
+ * segments, traits; the journal up to then); retries send the same body.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -30,9 +31,10 @@ export async function buildPayload(d: PayloadDeps, job: WebhookJob): Promise<Rec
   if (job.kind === "audience.changed") return audiencePayload(d, job.effect as AudienceBatch);
   const e = job.effect as Exclude<OutboxEntry, { kind: "email" | "audience" }>;
   const { id, state } = await contactNow(d, e.contact);
-  const view = state ? contactView(d.compiled, state, Date.now()) : null;
-  const run = view?.journeys[e.journey];
-  const contact = { id, traits: state?.traits ?? {} };
+  // The contact as it was when the step was decided (its snapshot); an entry queued before
+  // snapshots were taken shows the contact as it stands now.
+  const run = e.snap ?? (state ? contactView(d.compiled, state, Date.now()).journeys[e.journey] : undefined);
+  const contact = { id, traits: e.snap?.traits ?? state?.traits ?? {} };
   const where = { stage: run?.stage ?? null, score: run?.score ?? 0, segments: run?.segments ?? [] };
   if (e.kind === "webhook") {
     return { journey: e.journey, trigger: e.trigger, contact, ...where, payload: e.payload };
@@ -42,7 +44,9 @@ export async function buildPayload(d: PayloadDeps, job: WebhookJob): Promise<Rec
     ackUrl: ackUrl(d.publicUrl, d.secret, e.handoff), contact, ...where,
   };
   if (e.kind === "handoff.breached") return { ...common, breachedAt: e.at };
-  return { ...common, openedAt: e.at, journal: await readJournal(d.redis, d.keys, id, HANDOFF_JOURNAL) };
+  // The journal up to the decision (a backfill may have written later records by now).
+  const upTo = (await readJournal(d.redis, d.keys, id, HANDOFF_JOURNAL * 5)).filter((r) => r.at <= e.at);
+  return { ...common, openedAt: e.at, journal: upTo.slice(-HANDOFF_JOURNAL) };
 }
 
 /** The shape an ad-platform sync consumes: who joined and left, with hashed emails. */

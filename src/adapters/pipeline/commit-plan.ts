@@ -4,15 +4,40 @@
  * to queue (the outbox). Built in memory from an evaluation's records and effects, then
  * applied by the commit script in the same atomic step as the state.
  */
-import type { ContactState, Effect, JournalRecord, Workspace } from "../../core/index.js";
+import type { Compiled, ContactState, Effect, JournalRecord, Workspace } from "../../core/index.js";
+import { decayed, roundScore } from "../../core/eval/score.js";
 import type { Keys } from "../redis/keys.js";
 import type { RunPositions } from "../redis/stats.js";
 
 /** One extra Redis command of a commit: command, key, arguments. */
 export type CommitOp = [command: string, key: string, ...args: (string | number)[]];
 
-/** An effect waiting in the outbox; emails carry the record to write once sent. */
-export type OutboxEntry = Effect & { rec?: JournalRecord };
+/** The contact in one journey at a webhook's or hand-off's decision: what its `data` tells. */
+export type Snapshot = { stage: string | null; score: number; segments: string[]; traits: Record<string, unknown> };
+
+/**
+ * An effect waiting in the outbox; emails carry the record to write once sent, webhooks and
+ * hand-offs the contact as it was when they were decided (a backfill's later events must
+ * not show in a hand-off decided at the start of it).
+ */
+export type OutboxEntry = Effect & { rec?: JournalRecord; snap?: Snapshot };
+
+/** The snapshot of `journey` in `state` at instant `at` (the score decayed to then). */
+export function snapshotAt(c: Compiled, state: ContactState, journey: string, at: number): Snapshot {
+  const run = state.runs[journey];
+  const j = c.byId.get(journey);
+  return {
+    stage: run ? (j?.stages[run.st]?.id ?? null) : null,
+    score: run ? roundScore(decayed(run.sc, run.scAt, at, j?.halfLife)) : 0,
+    segments: run ? [...run.sg] : [],
+    traits: { ...state.traits },
+  };
+}
+
+/** Whether an effect's webhook carries a snapshot. */
+export function takesSnapshot(e: Effect): boolean {
+  return e.kind === "webhook" || e.kind === "handoff.opened" || e.kind === "handoff.breached";
+}
 
 /** What a commit writes for an evaluation's records and effects. */
 export type CommitPlan = {

@@ -7,7 +7,7 @@
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Effect, type Input, type JournalRecord, type Workspace } from "../../core/index.js";
+import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Input, type JournalRecord, type Workspace } from "../../core/index.js";
 import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
 import { jobKey, type Keys } from "../redis/keys.js";
@@ -17,7 +17,7 @@ import { readContactRecords, storedContacts, type StoredContact } from "../redis
 import { dictionaryOf, storeDictionary } from "../redis/dictionary.js";
 import { runPositions } from "../redis/stats.js";
 import { commit, type CommitInput } from "./commit.js";
-import { cancelledHandoffOps, planCommit, trackedHandoffs, type CommitOp } from "./commit-plan.js";
+import { cancelledHandoffOps, planCommit, snapshotAt, takesSnapshot, trackedHandoffs, type CommitOp, type OutboxEntry } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
 
 /** What a drain needs. */
@@ -128,7 +128,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   let cursors = cursorsNow;
   const cursorsRead = { ...cursors };
   const records: JournalRecord[] = [];
-  const effects: Effect[] = [];
+  const effects: OutboxEntry[] = [];
   const mergeOps: CommitOp[] = [];
   let merged = "";
   let mergedVersion = "";
@@ -138,7 +138,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
     state = out.state;
     if (out.cursors) cursors = out.cursors;
     records.push(...out.records);
-    effects.push(...out.effects);
+    for (const e of out.effects) effects.push(takesSnapshot(e) ? { ...e, snap: snapshotAt(compiled, state, e.journey, at) } : e);
   };
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact) {
