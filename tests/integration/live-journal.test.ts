@@ -272,6 +272,26 @@ triggers:
     expect((await runtimes.at(-1)!.metrics.conflicts.get()).values.reduce((n, v) => n + v.value, 0)).toBe(0);
   });
 
+  it("a process with a worker drains its own small pushes (no drain job); a bigger push is queued for every worker; close waits for a local drain", async () => {
+    const e = await start(PINGS);
+    const added = async () => (await redis.xrange(`${e.keys.bull}:${e.queue.name}:events`, "-", "+")).filter(([, f]) => f[1] === "added").length;
+    const ts = Date.now() - 1_000;
+    const go = (id: string) => ({ type: "track", userId: id, event: "Go", timestamp: new Date(ts).toISOString() });
+    await push(e, [go("loc1")]);
+    await drained(e);
+    expect((await journal(e, "loc1")).map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
+    expect(await added()).toBe(0);
+    // More contacts than one job takes: drain jobs, for whichever worker is free.
+    await push(e, Array.from({ length: CONTACTS_PER_JOB + 1 }, (_, i) => go(`big${i}`)));
+    await drained(e);
+    expect(await added()).toBe(2);
+    // A push right before close: close returns once its local drain has committed.
+    await push(e, [go("last")]);
+    await runtimes.pop()!.close(5_000);
+    expect((await readJournal(redis, e.keys, "last")).map((r) => r.type)).toEqual(["journey.entered", "stage.entered"]);
+    expect(await redis.llen(e.keys.inbox("last"))).toBe(0);
+  });
+
   it("coalesces pushes made while one is in flight (fewer round trips and jobs), each contact's inputs in order", async () => {
     const compiled = PINGS;
     const producer = new Engine({ redis, prefix, compiled, log: quietLog });

@@ -59,6 +59,16 @@ export class DrainBatcher {
     return this.runs;
   }
 
+  /** True when a drain handed in now would start at once (room in flight, nothing waiting). */
+  get hasRoom(): boolean {
+    return this.running < this.parallel && this.waiting.length === 0;
+  }
+
+  /** True when nothing is in flight or waiting. */
+  get idle(): boolean {
+    return this.running === 0 && this.waiting.length === 0;
+  }
+
   /** Starts coalesced drains while there is room and a job can go. */
   private pump(): void {
     while (this.running < this.parallel && this.waiting.length > 0) {

@@ -14,7 +14,13 @@ import { scripts, type Scripts } from "../redis/scripts.js";
 import { closeWithin } from "../worker-close.js";
 import { DrainBatcher } from "./drain-batcher.js";
 import { OVERDUE_WAKE_GRACE_MS, type DrainDeps } from "./drain.js";
-import { CONTACT_QUEUE, drainJobs, Inbox } from "./inbox.js";
+import { CONTACT_QUEUE, CONTACTS_PER_JOB, drainJobs, Inbox } from "./inbox.js";
+
+/**
+ * Most contacts of one push drained in the pushing process itself (one drain job's worth):
+ * a bigger push (a batch for many contacts) is spread over the worker processes.
+ */
+const LOCAL_DRAIN_MAX = CONTACTS_PER_JOB;
 
 /** How often stale inboxes are looked for, and how long an inbox may wait without a commit. */
 const SWEEP_MS = 5_000;
@@ -67,6 +73,8 @@ export class Engine {
   private readonly queueRedis: Redis;
   private sweeper: NodeJS.Timeout | undefined;
   private audiences: NodeJS.Timeout | undefined;
+  private batcher: DrainBatcher | undefined;
+  private stopping = false;
 
   constructor(private readonly o: EngineOptions) {
     this.keys = new Keys(o.prefix);
@@ -89,6 +97,19 @@ export class Engine {
         overdueGraceMs: o.overdueGraceMs ?? OVERDUE_WAKE_GRACE_MS,
       };
       const batcher = new DrainBatcher(deps, (ids) => this.outbox.flush(ids, this.ws, o.log));
+      this.batcher = batcher;
+      // Small pushes of this process (the API beside the worker: single calls, a few
+      // contacts) are drained here when the batcher has room: no drain job to add, fetch and
+      // complete. Bigger ones, or when busy, go to the queue, shared by every worker process;
+      // a failed local drain goes there too (a retry finds done work done).
+      this.inbox.local = (contacts) => {
+        if (this.stopping || contacts.length > LOCAL_DRAIN_MAX || !batcher.hasRoom) return false;
+        void batcher.drain(contacts).catch((err: unknown) => {
+          o.log.warn({ err, contacts: contacts.length }, "local drain failed: queued as drain jobs");
+          return this.queue.addBulk(drainJobs(contacts));
+        }).catch((err: unknown) => o.log.error({ err }, "could not queue drains (the sweep will)"));
+        return true;
+      };
       this.worker = new Worker(CONTACT_QUEUE, (job) => this.process(batcher, job), {
         connection: o.workerRedis, prefix: this.keys.bull, concurrency: o.concurrency ?? 64,
         lockDuration: o.lockMs ?? 30_000, stalledInterval: o.lockMs ?? 30_000, maxStalledCount: 1_000,
@@ -181,7 +202,12 @@ export class Engine {
   async stopWorker(ms = 10_000): Promise<boolean> {
     clearInterval(this.sweeper);
     clearInterval(this.audiences);
-    return !this.worker || closeWithin(this.worker, ms);
+    this.stopping = true;
+    const deadline = Date.now() + ms;
+    const jobs = !this.worker || (await closeWithin(this.worker, ms));
+    // Local drains (no job of their own) finish too, or are left to the sweep.
+    while (this.batcher && !this.batcher.idle && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return jobs && (!this.batcher || this.batcher.idle);
   }
 
   /** Stops taking jobs, waits up to `ms` for the running ones, then closes the queue. */

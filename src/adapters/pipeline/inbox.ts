@@ -49,6 +49,12 @@ type Waiting = { items: Push[]; now: number; resolve: (r: Outcome[]) => void; re
 export class Inbox {
   private readonly waiting: Waiting[] = [];
   private flushing = false;
+  /**
+   * A drainer in this process (`waymark start`): offered the contacts whose inbox was empty;
+   * when it takes them (it has room) no drain job is queued for them. A crash before their
+   * commit leaves them to the sweep, as a producer dying before queueing the job would.
+   */
+  local: ((contacts: string[]) => boolean) | undefined;
 
   constructor(private readonly redis: Redis, private readonly keys: Keys, private readonly scripts: Scripts, private readonly queue: Queue) {}
 
@@ -103,7 +109,10 @@ export class Inbox {
       if (len === 1) first.add((reply[2 * i + 1] as string | null) ?? items[i]!.contact);
       out.push(len === -1 ? "duplicate" : "accepted");
     }
-    if (first.size > 0 && queueDrains) await this.queue.addBulk(drainJobs([...first]));
+    if (first.size > 0 && queueDrains) {
+      const contacts = [...first];
+      if (!this.local?.(contacts)) await this.queue.addBulk(drainJobs(contacts));
+    }
     return out;
   }
 
