@@ -60,13 +60,44 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     const k = f.engine.keys;
     expect([await f.redis.llen(k.inbox("a2")), await f.redis.llen(k.inbox("u2")), await f.redis.llen(k.inbox("a3"))]).toEqual([2, 5, 0]);
     // Until the merges commit, their routes send the anonymous ids' messages to the user.
-    expect([await f.redis.get(f.engine.keys.route("a2")), await f.redis.get(f.engine.keys.route("a3"))]).toEqual(["u2", "u2"]);
+    expect([await f.redis.get(f.engine.keys.route("a2")), await f.redis.get(f.engine.keys.route("a3"))]).toEqual([`${Date.parse(at(3))}|u2`, `${Date.parse(at(5))}|u2`]);
     for (const c of first === "anonymous" ? ["a2", "u2"] : ["u2", "a2"]) await drain(f.deps(J), c);
     const expected = simulate(J, msgs).records;
     expect(expected.filter((r) => r.contact === "u2").map((r) => r.type)).toContain("stage.entered");
     for (const c of ["a2", "a3", "u2"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
     expect([await f.redis.get(f.engine.keys.alias("a2")), await f.redis.get(f.engine.keys.alias("a3"))]).toEqual(["u2", "u2"]);
     expect(await f.redis.exists(f.engine.keys.route("a2"), f.engine.keys.route("a3"))).toBe(0);
+    expect(await f.engine.inbox.backlog()).toBe(0);
+  });
+
+  it("a late message stamped before a queued merge stays the anonymous contact's, evaluated before the merge", async () => {
+    const signup = { type: "track", anonymousId: "a4", event: "Signup", timestamp: at(0) };
+    const merge = { type: "identify", anonymousId: "a4", userId: "u4", timestamp: at(10) };
+    const late = { type: "track", anonymousId: "a4", event: "Click", timestamp: at(5) };
+    await f.push([signup]);
+    await drain(f.deps(J), "a4");
+    await f.push([merge]);
+    await f.push([late]);
+    expect(await f.redis.llen(f.engine.keys.inbox("a4"))).toBe(1);
+    await drain(f.deps(J), "u4");
+    const expected = simulate(J, [signup, merge, late]).records;
+    expect(expected.filter((r) => r.contact === "a4").map((r) => r.type)).toContain("trigger.fired");
+    for (const c of ["a4", "u4"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+  });
+
+  it("two merges of one anonymous id: the first wins, the later messages follow it", async () => {
+    const msgs = [
+      { type: "track", anonymousId: "a5", event: "Signup", timestamp: at(0) },
+      { type: "identify", anonymousId: "a5", userId: "u5", timestamp: at(1) },
+      { type: "identify", anonymousId: "a5", userId: "u6", timestamp: at(2) },
+      { type: "track", anonymousId: "a5", event: "Click", timestamp: at(3) },
+    ];
+    await f.push(msgs);
+    for (const c of ["u6", "u5", "a5", "u6"]) await drain(f.deps(J), c);
+    const expected = simulate(J, msgs).records;
+    expect(expected.filter((r) => r.contact === "u5").map((r) => r.type)).toContain("trigger.fired");
+    for (const c of ["a5", "u5", "u6"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    expect(await f.redis.get(f.engine.keys.alias("a5"))).toBe("u5");
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
 

@@ -154,7 +154,7 @@ stages: [ { id: a } ]
     const e = await start(compiled);
     const item = JSON.stringify({ i: { kind: "event", name: "Go", properties: {}, at: Date.now() }, at: Date.now() });
     // The push half of an enqueue, without the drain job (what a crash in between leaves).
-    await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.alias("cy"), e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), e.keys.inbox(""), e.keys.alias(""), e.keys.route(""), 60, item, "cy", "0", ""]);
+    await e.scripts.enqueue([e.keys.backlog, e.keys.pending, e.keys.alias("cy"), e.keys.inbox("cy"), e.keys.message("-")], [60, Date.now(), e.keys.inbox(""), e.keys.alias(""), e.keys.route(""), 60, item, "cy", "0", "", Date.now()]);
     await new Promise((r) => setTimeout(r, 300));
     expect(await journal(e, "cy")).toEqual([]);
     expect(await e.sweep(Date.now() + 60_000)).toBe(1);

@@ -45,7 +45,7 @@ export async function buildPayload(d: PayloadDeps, job: WebhookJob): Promise<Rec
   };
   if (e.kind === "handoff.breached") return { ...common, breachedAt: e.at };
   // The journal up to the decision (a backfill may have written later records by now).
-  const upTo = (await readJournal(d.redis, d.keys, id, HANDOFF_JOURNAL * 5)).filter((r) => r.at <= e.at);
+  const upTo = (await readJournal(d.redis, d.keys, id)).filter((r) => r.at <= e.at);
   return { ...common, openedAt: e.at, journal: upTo.slice(-HANDOFF_JOURNAL) };
 }
 

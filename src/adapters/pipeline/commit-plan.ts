@@ -30,7 +30,8 @@ export function snapshotAt(c: Compiled, state: ContactState, journey: string, at
     stage: run ? (j?.stages[run.st]?.id ?? null) : null,
     score: run ? roundScore(decayed(run.sc, run.scAt, at, j?.halfLife)) : 0,
     segments: run ? [...run.sg] : [],
-    traits: { ...state.traits },
+    // A deep copy: later inputs of the same drain change nested traits in place.
+    traits: structuredClone(state.traits),
   };
 }
 

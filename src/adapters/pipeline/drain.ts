@@ -133,15 +133,24 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   let merged = "";
   let mergedVersion = "";
   let consumed = 0;
-  const step = (input: Input, at: number) => {
+  const evaluateOne = (input: Input, at: number) => {
     const out = evaluateOwned(compiled, state, input, at, { cursors });
     state = out.state;
     if (out.cursors) cursors = out.cursors;
     records.push(...out.records);
     for (const e of out.effects) effects.push(takesSnapshot(e) ? { ...e, snap: snapshotAt(compiled, state, e.journey, at) } : e);
   };
+  // Wake-ups due by an input's instant are evaluated first, each on its own (as simulate
+  // does; the evaluator would catch them up inside the input's call, with the same records),
+  // so an effect they decide is snapshot at its own instant.
+  const step = (input: Input, at: number) => {
+    if (input.kind !== "wake") {
+      for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Math.max(at, state.clock); n++) evaluateOne({ kind: "wake" }, state.wakeAt);
+    }
+    evaluateOne(input, at);
+  };
   for (const item of items) {
-    if (item.m !== undefined && item.m !== contact) {
+    if (item.m !== undefined && item.m !== contact && (await mergeable(d, item.m, contact))) {
       if (merged !== "") break; // one merge per commit
       const [{ stored: anon, version: anonVersion }] = (await readContactRecords(d.redis, k, [item.m])) as [StoredContact];
       const from = anon ? decodeState(anon) : null;
@@ -262,6 +271,15 @@ export function conclude(d: DrainDeps, contact: string, p: Extract<Prepared, { k
 async function settled(d: DrainDeps, contact: string): Promise<number> {
   await d.redis.eval("if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end", 2, d.keys.inbox(contact), d.keys.pending, contact);
   return 0;
+}
+
+/**
+ * Whether `anon` may be merged into `contact`: not merged already (into anyone: the first
+ * merge wins, as in simulate), and no other contact's merge of it queued first (its route).
+ */
+async function mergeable(d: DrainDeps, anon: string, contact: string): Promise<boolean> {
+  const [alias, route] = await d.redis.mget(d.keys.alias(anon), d.keys.route(anon));
+  return alias == null && (route == null || route.slice(route.indexOf("|") + 1) === contact);
 }
 
 /** An aliased (merged-away) contact: its inbox moves to the user's, which gets a drain. */

@@ -99,7 +99,7 @@ export class Inbox {
     const args: (string | number)[] = [DEDUPE_SECONDS, now, this.keys.inbox(""), this.keys.alias(""), this.keys.route(""), ROUTE_SECONDS];
     for (const p of items) {
       keys.push(this.keys.alias(p.contact), this.keys.inbox(p.contact), this.keys.message(p.messageId ?? "-"));
-      args.push(JSON.stringify(p.item), p.contact, p.messageId ? "1" : "0", p.item.m ?? "");
+      args.push(JSON.stringify(p.item), p.contact, p.messageId ? "1" : "0", p.item.m ?? "", Math.round(p.item.at));
     }
     const reply = await this.scripts.enqueue(keys, args);
     const first = new Set<string>();

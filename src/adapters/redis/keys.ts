@@ -21,8 +21,9 @@ export class Keys {
   /** Anonymous id -> the user it was merged into. */
   alias(id: string): string { return `${this.base}:alias:${id}`; }
   /**
-   * Anonymous id -> the user an identify or alias queued but not yet committed merges it
-   * into: ingest sends the id's next messages there (deleted by the merge's commit).
+   * Anonymous id -> `<instant>|<user>`: the first identify or alias queued but not yet
+   * committed that merges it; ingest sends the id's messages stamped from that instant on to
+   * the user (deleted by the merge's commit).
    */
   route(id: string): string { return `${this.base}:route:${id}`; }
   /** Seen message ids (de-duplication window). */

@@ -9,29 +9,35 @@ import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
  * KEYS: backlog, pending, then per item: alias key, inbox, message-id key.
  * ARGV: dedupe ttl (s), now (ms), inbox key prefix, alias key prefix, route key prefix,
  * route ttl (s), then per item: item JSON, contact id, dedupe (1/0), the anonymous id it
- * merges into the contact ('' for none). An item for an anonymous id merged into a user
- * goes to the user's inbox (read here, atomically with the push, so a merge cannot slip in
- * between), and so does one for an anonymous id whose merge is queued but not committed
- * yet (its route key, set here by the merge's push and deleted by the merge's commit): the
- * messages after an identify or alias are the user's, even in the same batch.
+ * merges into the contact ('' for none), its instant (ms). An item for an anonymous id
+ * merged into a user goes to the user's inbox (read here, atomically with the push, so a
+ * merge cannot slip in between), and so does one stamped at or after the instant of a merge
+ * queued but not committed yet (its route key, `<instant>|<user>`, set here by the first
+ * such merge's push and deleted by its commit): the messages after an identify or alias are
+ * the user's, even in the same batch, while a late one stamped before it stays the
+ * anonymous contact's (evaluated before the merge, as in simulate).
  * Returns per item two values: -1 (duplicate) or the inbox length after the push, and the
  * user it went to when the id was merged (else nil: the caller keeps its own string, which
  * may not survive a round trip through UTF-8).
  */
 const ENQUEUE = `
 local out = {}
-local n = (#ARGV - 6) / 4
+local n = (#ARGV - 6) / 5
 local pushed = 0
 for i = 1, n do
   local alias = KEYS[2 + (i - 1) * 3 + 1]
   local inbox = KEYS[2 + (i - 1) * 3 + 2]
   local mid = KEYS[2 + (i - 1) * 3 + 3]
-  local item = ARGV[6 + (i - 1) * 4 + 1]
-  local contact = ARGV[6 + (i - 1) * 4 + 2]
-  local dedupe = ARGV[6 + (i - 1) * 4 + 3]
-  local merge = ARGV[6 + (i - 1) * 4 + 4]
+  local a = 6 + (i - 1) * 5
+  local item, contact, dedupe, merge, at = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
   local user = redis.call('GET', alias)
-  if not user then user = redis.call('GET', ARGV[5] .. contact) end
+  if not user then
+    local route = redis.call('GET', ARGV[5] .. contact)
+    if route then
+      local sep = string.find(route, '|', 1, true)
+      if sep and tonumber(at) >= tonumber(string.sub(route, 1, sep - 1)) then user = string.sub(route, sep + 1) end
+    end
+  end
   if user then
     contact = user
     inbox = ARGV[3] .. user
@@ -44,7 +50,7 @@ for i = 1, n do
     pushed = pushed + 1
     if len == 1 then redis.call('ZADD', KEYS[2], ARGV[2], contact) end
     if merge ~= '' and merge ~= contact and redis.call('EXISTS', ARGV[4] .. merge) == 0 then
-      redis.call('SET', ARGV[5] .. merge, contact, 'EX', ARGV[6])
+      redis.call('SET', ARGV[5] .. merge, at .. '|' .. contact, 'NX', 'EX', ARGV[6])
     end
     out[2 * i - 1] = len
   end
