@@ -30,7 +30,7 @@ const at = (s: number) => new Date(BASE + s * 1_000).toISOString();
 
 /** The outbox entries (left there: this fixture queues no jobs). */
 async function outbox(): Promise<OutboxEntry[]> {
-  return (await f.redis.zrange(f.engine.keys.outbox, 0, -1)).map((m) => JSON.parse(m) as OutboxEntry);
+  return (await f.redis.zrange(f.engine.keys.outbox, "0", "-1")).map((m) => JSON.parse(m) as OutboxEntry);
 }
 
 describe("snapshots of webhooks and hand-offs", () => {
