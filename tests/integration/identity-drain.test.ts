@@ -101,6 +101,45 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
 
+  it("a merge queued for a user that is itself merged away before it drains still happens, into that user's successor", async () => {
+    const signup = { type: "track", anonymousId: "a6", event: "Signup", timestamp: at(0) };
+    const idA = { type: "identify", userId: "u7", anonymousId: "a6", timestamp: at(2) };
+    const idU = { type: "identify", userId: "w7", anonymousId: "u7", timestamp: at(1) };
+    const click = { type: "track", anonymousId: "a6", event: "Click", timestamp: at(3) };
+    await f.push([signup]);
+    await drain(f.deps(J), "a6");
+    await f.push([idA]);
+    await f.push([idU]);
+    await drain(f.deps(J), "w7"); // merges u7, whose inbox (the merge of a6) comes along
+    await f.push([click]);
+    for (const c of ["u7", "w7", "a6"]) await drain(f.deps(J), c);
+    const expected = simulate(J, [signup, idA, idU, click]).records;
+    for (const c of ["a6", "u7", "w7"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    expect(await f.redis.get(f.engine.keys.alias("a6"))).toBe("w7");
+  });
+
+  it("the user's wake-ups due before a merge are evaluated before it, on the user's own state", async () => {
+    const W = compileJourney(`
+id: mw
+entry: { event: Go }
+stages: [ { id: a }, { id: b, when: { trait: { plan: pro } } } ]
+triggers:
+  - id: hook
+    on: journey.entered
+    do: [ { handoff: { to: crm, team: sales, sla: 10s } } ]
+`, { workspace: WORKSPACE, env: ENV });
+    const msgs = [
+      { type: "identify", anonymousId: "a8", traits: { plan: "pro" }, timestamp: at(0) },
+      { type: "track", userId: "u8", event: "Go", timestamp: at(1) },
+      { type: "identify", userId: "u8", anonymousId: "a8", timestamp: at(100) },
+    ];
+    await f.push(msgs);
+    await drain(f.deps(W), "u8");
+    const expected = simulate(W, msgs).records.filter((r) => r.contact === "u8");
+    expect(expected.map((r) => r.type)).toEqual(expect.arrayContaining(["handoff.breached", "stage.entered"]));
+    expect(await readJournal(f.redis, f.engine.keys, "u8")).toEqual(expected);
+  });
+
   it("two identifies naming each other do not wait for each other in a circle", async () => {
     await f.push([{ type: "identify", userId: "x1", anonymousId: "y1", traits: { n: 1 }, timestamp: at(0) }]);
     await f.push([{ type: "identify", userId: "y1", anonymousId: "x1", traits: { n: 2 }, timestamp: at(1) }]);

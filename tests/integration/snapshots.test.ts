@@ -48,4 +48,28 @@ describe("snapshots of webhooks and hand-offs", () => {
     expect(byKind.get("handoff.breached")!.at).toBe(at(11));
     expect(byKind.get("handoff.breached")!.snap).toMatchObject({ stage: "a", traits: { profile: { plan: "free" } } });
   });
+
+  it("a breach due before an alias is snapshot at its own instant (its score decayed to then, the traits before the merge)", async () => {
+    const S = compileJourney(`
+id: sd
+entry: { event: Go }
+stages: [ { id: a } ]
+score: { rules: [ { event: Go, points: 10 } ], decay: { halfLife: 10s } }
+triggers:
+  - id: hook
+    on: journey.entered
+    do: [ { handoff: { to: crm, team: sales, sla: 10s } } ]
+`, { workspace: WORKSPACE, env: ENV });
+    await f.push([
+      { type: "identify", userId: "v1", traits: { plan: "free" }, timestamp: at(0) },
+      { type: "track", userId: "v1", event: "Go", timestamp: at(1) },
+      { type: "identify", anonymousId: "b1", traits: { other: 1 }, timestamp: at(2) },
+      { type: "alias", previousId: "b1", userId: "v1", timestamp: at(100) },
+    ]);
+    await drain(f.deps(S), "b1");
+    await drain(f.deps(S), "v1");
+    const breach = (await outbox()).find((e) => e.kind === "handoff.breached")!;
+    expect(breach.at).toBe(at(11));
+    expect(breach.snap).toEqual({ stage: "a", score: 5, segments: [], traits: { plan: "free" } });
+  });
 });

@@ -19,6 +19,7 @@ import { runPositions } from "../redis/stats.js";
 import { commit, type CommitInput } from "./commit.js";
 import { cancelledHandoffOps, planCommit, snapshotAt, takesSnapshot, trackedHandoffs, type CommitOp, type OutboxEntry } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
+import { mergeable } from "./mergeable.js";
 
 /** What a drain needs. */
 export type DrainDeps = {
@@ -138,16 +139,14 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
     state = out.state;
     if (out.cursors) cursors = out.cursors;
     records.push(...out.records);
-    for (const e of out.effects) effects.push(takesSnapshot(e) ? { ...e, snap: snapshotAt(compiled, state, e.journey, at) } : e);
+    // The instant evaluated: `at`, or the contact's clock for a late input.
+    for (const e of out.effects) effects.push(takesSnapshot(e) ? { ...e, snap: snapshotAt(compiled, state, e.journey, state.clock) } : e);
   };
-  // Wake-ups due by an input's instant are evaluated first, each on its own (as simulate
-  // does; the evaluator would catch them up inside the input's call, with the same records),
-  // so an effect they decide is snapshot at its own instant.
-  const step = (input: Input, at: number) => {
-    if (input.kind !== "wake") {
-      for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Math.max(at, state.clock); n++) evaluateOne({ kind: "wake" }, state.wakeAt);
-    }
-    evaluateOne(input, at);
+  // Wake-ups due by an input's instant are evaluated first, each on its own, as simulate
+  // does (the evaluator would catch them up inside the input's call, with the same records;
+  // before a merge, on the merged state): an effect they decide is snapshot at its instant.
+  const catchUp = (at: number) => {
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Math.max(at, state.clock); n++) evaluateOne({ kind: "wake" }, state.wakeAt);
   };
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact && (await mergeable(d, item.m, contact))) {
@@ -162,6 +161,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
         const headAt = head === null ? Infinity : (JSON.parse(head) as InboxItem).at;
         if (headAt <= item.at || (from?.wakeAt != null && from.wakeAt <= item.at)) return { kind: "first", other: item.m, until: item.at };
       }
+      catchUp(item.at);
       if (from) {
         // Its hand-offs are the merged contact's now: tracked, so they are cancelled if dropped.
         for (const id of trackedHandoffs(from)) handoffsBefore.add(id);
@@ -187,7 +187,8 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
       merged = item.m;
       mergedVersion = anonVersion;
     }
-    step(item.i, item.at);
+    catchUp(item.at);
+    evaluateOne(item.i, item.at);
     consumed++;
   }
   // Wake-ups already due are evaluated here, each at its own instant: by a wake job's drain,
@@ -195,7 +196,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // its inputs made overdue to a wake job after the grace (OVERDUE_WAKE_GRACE_MS), so the
   // contact's next messages go first; a message stamped after a wake-up fires it first.
   if (items.length === 0 || (wakeBy !== undefined && !stale) || until !== undefined || d.overdueGraceMs === 0) {
-    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) step({ kind: "wake" }, state.wakeAt);
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) evaluateOne({ kind: "wake" }, state.wakeAt);
   }
   const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
@@ -271,15 +272,6 @@ export function conclude(d: DrainDeps, contact: string, p: Extract<Prepared, { k
 async function settled(d: DrainDeps, contact: string): Promise<number> {
   await d.redis.eval("if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) end", 2, d.keys.inbox(contact), d.keys.pending, contact);
   return 0;
-}
-
-/**
- * Whether `anon` may be merged into `contact`: not merged already (into anyone: the first
- * merge wins, as in simulate), and no other contact's merge of it queued first (its route).
- */
-async function mergeable(d: DrainDeps, anon: string, contact: string): Promise<boolean> {
-  const [alias, route] = await d.redis.mget(d.keys.alias(anon), d.keys.route(anon));
-  return alias == null && (route == null || route.slice(route.indexOf("|") + 1) === contact);
 }
 
 /** An aliased (merged-away) contact: its inbox moves to the user's, which gets a drain. */
