@@ -2,7 +2,8 @@
 // inbox (not drained yet: a backlog, or both drains racing): those inputs are the anonymous
 // history, evaluated first on its own state, so the journals equal simulate's.
 import { describe, expect, it } from "vitest";
-import { drain } from "../../src/adapters/pipeline/drain.js";
+import { commit } from "../../src/adapters/pipeline/commit.js";
+import { drain, prepare, readContacts } from "../../src/adapters/pipeline/drain.js";
 import { DrainBatcher } from "../../src/adapters/pipeline/drain-batcher.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { compileJourney, simulate } from "../helpers.js";
@@ -138,6 +139,24 @@ triggers:
     const expected = simulate(W, msgs).records.filter((r) => r.contact === "u8");
     expect(expected.map((r) => r.type)).toEqual(expect.arrayContaining(["handoff.breached", "stage.entered"]));
     expect(await readJournal(f.redis, f.engine.keys, "u8")).toEqual(expected);
+  });
+
+  it("a late message for the anonymous contact arriving while a merge is prepared makes the merge's commit go again, after it", async () => {
+    const signup = { type: "track", anonymousId: "a9", event: "Signup", timestamp: at(0) };
+    const merge = { type: "identify", anonymousId: "a9", userId: "u9", timestamp: at(10) };
+    const late = { type: "track", anonymousId: "a9", event: "Click", timestamp: at(5) };
+    await f.push([signup]);
+    await drain(f.deps(J), "a9");
+    await f.push([merge]);
+    const d = f.deps(J);
+    const { reads, cursors } = await readContacts(d, ["u9"]);
+    const p = await prepare(d, "u9", reads[0]!, cursors);
+    expect(p.kind).toBe("commit");
+    await f.push([late]); // between the prepare and its commit
+    expect(await commit(d, (p as Extract<typeof p, { kind: "commit" }>).input)).toBe(-1);
+    await drain(d, "u9");
+    const expected = simulate(J, [signup, merge, late]).records;
+    for (const c of ["a9", "u9"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
   });
 
   it("two identifies naming each other do not wait for each other in a circle", async () => {

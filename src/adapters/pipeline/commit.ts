@@ -15,7 +15,10 @@ import { journalWrite } from "../redis/journal-write.js";
 
 /** What a commit writes. */
 export type CommitInput = {
-  contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string; consumed: number;
+  contact: string; state: ContactState; version: unknown; merged: string; mergedVersion: string;
+  /** The merged-away contact's inbox length when the merge was prepared (-1: not checked). */
+  mergedInbox?: number;
+  consumed: number;
   plan: CommitPlan; cursors: Cursors; cursorsRead: Cursors; before: RunPositions;
   /** The journal's open chunk as read (contact-record.ts). */
   open: Buffer | null;
@@ -61,7 +64,7 @@ export function commitCall(d: CommitDeps, c: CommitInput): { keys: string[]; arg
   const changed = Object.entries(c.cursors).filter(([f, v]) => c.cursorsRead[f] !== v);
   const j = journalWrite(c.open, c.plan.journal, Math.min(CHUNK_RECORDS, d.journalMax), c.dict);
   const payload = {
-    v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
+    v: typeof c.version === "string" ? c.version : "", av: c.mergedVersion, ai: c.mergedInbox ?? -1, consumed: c.consumed, jmax: d.journalMax, smax: d.streamMax,
     id: c.contact, merged: c.merged, now: Date.now(), ns: j.sealed.length, sadd: j.sealedLines, on: j.openLines, jadd: c.plan.journal.length, hkeep: HOUR_KEPT_S, dkeep: DAY_KEPT_S,
     r: c.plan.journal.filter((line) => !isPlaceholder(line)),
     s: total.map(([f, v]) => [f, String(v)]),

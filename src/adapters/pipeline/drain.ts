@@ -133,6 +133,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   const mergeOps: CommitOp[] = [];
   let merged = "";
   let mergedVersion = "";
+  let mergedInbox = -1;
   let consumed = 0;
   const evaluateOne = (input: Input, at: number) => {
     const out = evaluateOwned(compiled, state, input, at, { cursors });
@@ -156,10 +157,12 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
       // The anonymous contact's history up to the merge's instant goes first, on its own
       // state, as in time order: its inputs waiting (sent before the identify, not evaluated
       // yet) stamped by then, and its wake-ups due by then.
+      let inboxLen = -1;
       if (!waiting?.has(item.m)) {
-        const head = await d.redis.lindex(k.inbox(item.m), 0);
+        const [[, head], [, len]] = (await d.redis.multi().lindex(k.inbox(item.m), 0).llen(k.inbox(item.m)).exec()) as [[unknown, string | null], [unknown, number]];
         const headAt = head === null ? Infinity : (JSON.parse(head) as InboxItem).at;
         if (headAt <= item.at || (from?.wakeAt != null && from.wakeAt <= item.at)) return { kind: "first", other: item.m, until: item.at };
+        inboxLen = len; // the commit refuses if a late message (stamped before) arrived since
       }
       catchUp(item.at);
       if (from) {
@@ -186,6 +189,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
       mergeOps.push(["DEL", d.keys.route(item.m)]);
       merged = item.m;
       mergedVersion = anonVersion;
+      mergedInbox = inboxLen;
     }
     catchUp(item.at);
     evaluateOne(item.i, item.at);
@@ -209,7 +213,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
   // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
   if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, consumed, plan, cursors, cursorsRead, before, open, dict }, wake, started };
+  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, mergedInbox, consumed, plan, cursors, cursorsRead, before, open, dict }, wake, started };
 }
 
 /** After a commit: metrics, and the effects queued (now, or by the caller via `queued`). Returns the inputs consumed. */

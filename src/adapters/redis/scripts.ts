@@ -63,8 +63,9 @@ return out
  * KEYS: contact (its record, contact-record.ts), inbox, journal, stream, stats, backlog, pending, cursors, then the
  * merged-away contact, its alias key, its inbox and its journal (dummies when there is no
  * merge), then the keys the payload names by index.
- * ARGV[1]: payload JSON { v, av, consumed, jmax, smax, id, merged, now, ns, sadd, on, jadd,
- * hkeep, dkeep, r, s, b, cc, cs, o } (expected versions as strings, '' = none; `ns` sealed
+ * ARGV[1]: payload JSON { v, av, ai, consumed, jmax, smax, id, merged, now, ns, sadd, on, jadd,
+ * hkeep, dkeep, r, s, b, cc, cs, o } (expected versions as strings, '' = none; `ai` the
+ * merged-away contact's inbox length the drain saw, -1 = not checked; `ns` sealed
  * chunks holding `sadd` lines, `on` lines left open, `jadd` lines added): `r` record JSONs
  * for the stream, `s` [field, delta] of the all-time counters, `b` [hour key, day key,
  * [[field, delta]]] of the time buckets, `cc` [field, expected] and `cs` [field, value] of
@@ -81,6 +82,8 @@ if v ~= h.v then return -1 end
 if h.merged ~= '' then
   local _, av = contact_meta(KEYS[9])
   if av ~= h.av then return -1 end
+  -- A message stamped before the merge arrived in its inbox meanwhile: it goes first.
+  if h.ai >= 0 and redis.call('LLEN', KEYS[11]) ~= h.ai then return -1 end
 end
 for _, c in ipairs(h.cc) do
   if (redis.call('HGET', KEYS[8], c[1]) or '') ~= c[2] then return -2 end
