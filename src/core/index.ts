@@ -13,6 +13,7 @@ export { formatProblem, type Problem } from "./load/problems.js";
 export { Message, eventTime, resolveMessage, type Resolved } from "./messages.js";
 export type { AckInput, Cursors, Effect, EventInput, Evaluation, Input, JournalRecord, WakeInput } from "./model/io.js";
 export { newContact, type ContactState, type Run } from "./model/state.js";
+export { runPosition, type RunPosition } from "./eval/position.js";
 export { Simulator, type SimulatorSink } from "./simulator.js";
 export { Journey } from "./schema/journey.js";
 export { DEFAULT_SENDER, emailSender, Workspace } from "./schema/workspace.js";

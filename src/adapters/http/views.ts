@@ -2,8 +2,7 @@
  * Read models of the admin API, computed from stored data: a contact's view (from its
  * state) and per-journey funnel numbers (from the counters hash). Pure.
  */
-import type { Compiled, ContactState } from "../../core/index.js";
-import { decayed, roundScore } from "../../core/eval/score.js";
+import { runPosition, type Compiled, type ContactState } from "../../core/index.js";
 import { medianFromBuckets } from "../redis/stats.js";
 
 /** One journey as seen on a contact. */
@@ -38,12 +37,9 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export function contactView(compiled: Compiled, s: ContactState, now: number): ContactView {
   const journeys: Record<string, ContactJourney> = {};
   for (const [jid, run] of Object.entries(s.runs)) {
-    const j = compiled.byId.get(jid);
     journeys[jid] = {
       active: run.on === 1,
-      stage: j?.stages[run.st]?.id ?? null,
-      segments: [...run.sg],
-      score: roundScore(decayed(run.sc, run.scAt, now, j?.halfLife)),
+      ...runPosition(compiled, jid, run, now),
       enteredAt: iso(run.at),
       stageSince: iso(run.sAt),
       ...(run.on === 0 && run.end !== undefined ? { endedAt: iso(run.end) } : {}),

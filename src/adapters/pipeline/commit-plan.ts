@@ -4,8 +4,7 @@
  * to queue (the outbox). Built in memory from an evaluation's records and effects, then
  * applied by the commit script in the same atomic step as the state.
  */
-import type { Compiled, ContactState, Effect, JournalRecord, Workspace } from "../../core/index.js";
-import { decayed, roundScore } from "../../core/eval/score.js";
+import { runPosition, type Compiled, type ContactState, type Effect, type JournalRecord, type RunPosition, type Workspace } from "../../core/index.js";
 import type { Keys } from "../redis/keys.js";
 import type { RunPositions } from "../redis/stats.js";
 
@@ -13,7 +12,7 @@ import type { RunPositions } from "../redis/stats.js";
 export type CommitOp = [command: string, key: string, ...args: (string | number)[]];
 
 /** The contact in one journey at a webhook's or hand-off's decision: what its `data` tells. */
-export type Snapshot = { stage: string | null; score: number; segments: string[]; traits: Record<string, unknown> };
+export type Snapshot = RunPosition & { traits: Record<string, unknown> };
 
 /**
  * An effect waiting in the outbox; emails carry the record to write once sent, webhooks and
@@ -25,11 +24,8 @@ export type OutboxEntry = Effect & { rec?: JournalRecord; snap?: Snapshot };
 /** The snapshot of `journey` in `state` at instant `at` (the score decayed to then). */
 export function snapshotAt(c: Compiled, state: ContactState, journey: string, at: number): Snapshot {
   const run = state.runs[journey];
-  const j = c.byId.get(journey);
   return {
-    stage: run ? (j?.stages[run.st]?.id ?? null) : null,
-    score: run ? roundScore(decayed(run.sc, run.scAt, at, j?.halfLife)) : 0,
-    segments: run ? [...run.sg] : [],
+    ...(run ? runPosition(c, journey, run, at) : { stage: null, segments: [], score: 0 }),
     // A deep copy: later inputs of the same drain change nested traits in place.
     traits: structuredClone(state.traits),
   };

@@ -2,6 +2,7 @@
  * Whether an identity merge the drain meets goes ahead: the first merge of an anonymous id
  * wins, as in simulate (the route key tells which was queued first).
  */
+import { currentId } from "../redis/state.js";
 import type { DrainDeps } from "./drain.js";
 
 /**
@@ -14,11 +15,6 @@ export async function mergeable(d: Pick<DrainDeps, "redis" | "keys">, anon: stri
   if (route == null) return true;
   // The route names the user the merge was pushed for; that user may have been merged into
   // this contact since (its inbox, this merge in it, came along): follow its aliases.
-  let owner = route.slice(route.indexOf("|") + 1);
-  for (let n = 0; n < 100 && owner !== contact; n++) {
-    const next = await d.redis.get(d.keys.alias(owner));
-    if (next === null) break;
-    owner = next;
-  }
-  return owner === contact;
+  const owner = route.slice(route.indexOf("|") + 1);
+  return owner === contact || (await currentId(d.redis, d.keys, owner)) === contact;
 }
