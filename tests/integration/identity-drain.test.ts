@@ -7,6 +7,7 @@ import { drain, prepare, readContacts } from "../../src/adapters/pipeline/drain.
 import { DrainBatcher } from "../../src/adapters/pipeline/drain-batcher.js";
 import { readJournal } from "../../src/adapters/redis/journal.js";
 import { compileJourney, simulate } from "../helpers.js";
+import type { JournalRecord } from "../../src/core/index.js";
 import { ENV, WORKSPACE, only } from "../core/support.js";
 import { engineFixture } from "./engine-fixture.js";
 
@@ -22,6 +23,18 @@ triggers: [ { id: t, on: { event: Click }, do: [ { set: { clicked: true } } ] } 
 
 const BASE = Date.now() - 60_000;
 const at = (s: number) => new Date(BASE + s * 1_000).toISOString();
+
+/** Each contact's live journal equals its records in `expected` (simulate's). */
+async function expectJournals(expected: JournalRecord[], contacts: string[]): Promise<void> {
+  for (const c of contacts) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+}
+
+/** An anonymous sign-up, its merge into `user` at 10 s, and a late click stamped at 5 s. */
+const lateMerge = (anon: string, user: string) => ({
+  signup: { type: "track", anonymousId: anon, event: "Signup", timestamp: at(0) },
+  merge: { type: "identify", anonymousId: anon, userId: user, timestamp: at(10) },
+  late: { type: "track", anonymousId: anon, event: "Click", timestamp: at(5) },
+});
 
 describe("an identity merge with the anonymous inbox not drained", () => {
   for (const via of ["drain", "batched drain"] as const) it(`drains the anonymous contact first, then merges: the journals equal simulate's (${via})`, async () => {
@@ -65,16 +78,14 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     for (const c of first === "anonymous" ? ["a2", "u2"] : ["u2", "a2"]) await drain(f.deps(J), c);
     const expected = simulate(J, msgs).records;
     expect(expected.filter((r) => r.contact === "u2").map((r) => r.type)).toContain("stage.entered");
-    for (const c of ["a2", "a3", "u2"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    await expectJournals(expected, ["a2", "a3", "u2"]);
     expect([await f.redis.get(f.engine.keys.alias("a2")), await f.redis.get(f.engine.keys.alias("a3"))]).toEqual(["u2", "u2"]);
     expect(await f.redis.exists(f.engine.keys.route("a2"), f.engine.keys.route("a3"))).toBe(0);
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
 
   it("a late message stamped before a queued merge stays the anonymous contact's, evaluated before the merge", async () => {
-    const signup = { type: "track", anonymousId: "a4", event: "Signup", timestamp: at(0) };
-    const merge = { type: "identify", anonymousId: "a4", userId: "u4", timestamp: at(10) };
-    const late = { type: "track", anonymousId: "a4", event: "Click", timestamp: at(5) };
+    const { signup, merge, late } = lateMerge("a4", "u4");
     await f.push([signup]);
     await drain(f.deps(J), "a4");
     await f.push([merge]);
@@ -83,7 +94,7 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     await drain(f.deps(J), "u4");
     const expected = simulate(J, [signup, merge, late]).records;
     expect(expected.filter((r) => r.contact === "a4").map((r) => r.type)).toContain("trigger.fired");
-    for (const c of ["a4", "u4"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    await expectJournals(expected, ["a4", "u4"]);
   });
 
   it("two merges of one anonymous id: the first wins, the later messages follow it", async () => {
@@ -97,7 +108,7 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     for (const c of ["u6", "u5", "a5", "u6"]) await drain(f.deps(J), c);
     const expected = simulate(J, msgs).records;
     expect(expected.filter((r) => r.contact === "u5").map((r) => r.type)).toContain("trigger.fired");
-    for (const c of ["a5", "u5", "u6"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    await expectJournals(expected, ["a5", "u5", "u6"]);
     expect(await f.redis.get(f.engine.keys.alias("a5"))).toBe("u5");
     expect(await f.engine.inbox.backlog()).toBe(0);
   });
@@ -115,7 +126,7 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     await f.push([click]);
     for (const c of ["u7", "w7", "a6"]) await drain(f.deps(J), c);
     const expected = simulate(J, [signup, idA, idU, click]).records;
-    for (const c of ["a6", "u7", "w7"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    await expectJournals(expected, ["a6", "u7", "w7"]);
     expect(await f.redis.get(f.engine.keys.alias("a6"))).toBe("w7");
   });
 
@@ -142,9 +153,7 @@ triggers:
   });
 
   it("a late message for the anonymous contact arriving while a merge is prepared makes the merge's commit go again, after it", async () => {
-    const signup = { type: "track", anonymousId: "a9", event: "Signup", timestamp: at(0) };
-    const merge = { type: "identify", anonymousId: "a9", userId: "u9", timestamp: at(10) };
-    const late = { type: "track", anonymousId: "a9", event: "Click", timestamp: at(5) };
+    const { signup, merge, late } = lateMerge("a9", "u9");
     await f.push([signup]);
     await drain(f.deps(J), "a9");
     await f.push([merge]);
@@ -156,7 +165,7 @@ triggers:
     expect(await commit(d, (p as Extract<typeof p, { kind: "commit" }>).input)).toBe(-1);
     await drain(d, "u9");
     const expected = simulate(J, [signup, merge, late]).records;
-    for (const c of ["a9", "u9"]) expect([c, await readJournal(f.redis, f.engine.keys, c)]).toEqual([c, expected.filter((r) => r.contact === c)]);
+    await expectJournals(expected, ["a9", "u9"]);
   });
 
   it("two identifies naming each other do not wait for each other in a circle", async () => {
