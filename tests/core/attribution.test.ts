@@ -125,6 +125,25 @@ describe("custom", () => {
   });
 });
 
+describe("credits add up to exactly 1", () => {
+  // Shares like 1/7 or (1/4)/3 do not add up to 1 in binary floating point unless one of
+  // them takes what the others leave; the sum is taken in record order, as a reader would.
+  const channels = [EMAIL, WEBINAR, AD];
+  const many = (n: number): [string, number][] => Array.from({ length: n }, (_, i) => [channels[(i * 5 + n) % 3]!, 60 * (i + 1)]);
+  const cases: [string, string][] = [["linear", ""], ["time-decay", "halfLife: 13m"], ["position-based", ""],
+    ["custom", "weights: { first: 1, last: 1, email: 1, ads: 1 }"], ["custom", "weights: { email: 3, webinar: 7 }"]];
+  for (const [model, extra] of cases) {
+    it(`${model} ${extra}`.trim(), () => {
+      for (let n = 1; n <= 40; n++) {
+        const [rec] = attributed(model, many(n), 3600, extra);
+        const credits = (rec!["credits"] as { credit: number }[]).map((c) => c.credit);
+        expect(credits.reduce((a, b) => a + b, 0), `${n} touchpoints`).toBe(1);
+        expect(credits.every((c) => c >= 0)).toBe(true);
+      }
+    });
+  }
+});
+
 describe("which touchpoints", () => {
   it("lookback: a touchpoint exactly lookback old at the goal is out, one a millisecond younger is in", () => {
     const tps: [string, number][] = [[WEBINAR, 0], [EMAIL, 0.001], [AD, 1000]];

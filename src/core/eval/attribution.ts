@@ -30,7 +30,12 @@ export function attribute(model: Model, tps: Touchpoint[], goalAt: number, halfL
   }
   const total = w.reduce((a, b) => a + b, 0);
   if (!(total > 0)) return [];
-  return tps.map((tp, i) => ({ at: new Date(tp.at).toISOString(), event: tp.event, channel: tp.channel, credit: w[i]! / total }));
+  const credits = w.map((x) => x / total);
+  // The last credited touchpoint takes what the others leave, so the credits, added up in
+  // order, make exactly 1 (shares like 1/7 or 0.25/3 do not add up to 1 in binary floating point).
+  const last = credits.findLastIndex((c) => c > 0);
+  credits[last] = 1 - credits.slice(0, last).reduce((a, b) => a + b, 0);
+  return tps.map((tp, i) => ({ at: new Date(tp.at).toISOString(), event: tp.event, channel: tp.channel, credit: credits[i]! }));
 }
 
 /**
