@@ -244,6 +244,24 @@ triggers:
     ]);
   });
 
+  it("a set that makes an exit rule true ends the run at once: the steps after it do not run", () => {
+    const c = compileJourney(`
+id: j
+entry: { event: Go }
+exit: [ { trait: { lifecycleStage: customer } } ]
+stages: [ { id: a } ]
+triggers:
+  - { id: t, on: { event: Paid }, do: [ { set: { lifecycleStage: customer } }, { flag: { audience: paid, op: add } }, { set: { after: true } } ] }
+  - { id: other, on: { event: Paid }, do: [ { set: { other: true } } ] }
+`, { workspace: "audiences: { paid: {} }" });
+    const { records, sim } = simulate(c, [track("u", "Go", 0), track("u", "Paid", 5)]);
+    expect(steps(records)).toEqual([
+      { at: iso(5), type: "trait.set", traits: { lifecycleStage: "customer" } },
+      { at: iso(5), type: "journey.exited", reason: "exit" },
+    ]);
+    expect(sim.contacts.get("u")!.traits).toEqual({ lifecycleStage: "customer" });
+  });
+
   it("a trait set by one journey is seen by the others in the same instant", () => {
     const c = compileSources({
       templates: [],

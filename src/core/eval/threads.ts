@@ -90,6 +90,15 @@ export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
       case "set":
         setStep(ctx, j, step);
         top[1]++;
+        // An exit rule of this journey that the new traits make true ends the run here: the
+        // steps after the `set` are not run for a contact that has left.
+        if (j.exitConds.length > 0) {
+          const cc = condCtx(ctx, j, run);
+          if (j.exitConds.some((c) => c.test(cc))) {
+            exitRun(ctx, j, run, "exit");
+            return;
+          }
+        }
         continue;
       case "exit":
         top[1]++;
