@@ -130,6 +130,49 @@ describe("an identity merge with the anonymous inbox not drained", () => {
     expect(await f.redis.get(f.engine.keys.alias("a6"))).toBe("w7");
   });
 
+  // An anonymous id merged into a user, the user aliased into another, then messages for
+  // all three ids: each message goes to the end of the chain as of its instant.
+  const chain = (n: number) => {
+    const [a, u, v] = [`ca${n}`, `cu${n}`, `cv${n}`];
+    const msgs = [
+      { type: "track", anonymousId: a, event: "Signup", timestamp: at(0) },
+      { type: "identify", userId: u, anonymousId: a, timestamp: at(2) },
+      { type: "track", anonymousId: a, event: "Click", timestamp: at(3) },
+      { type: "alias", previousId: u, userId: v, timestamp: at(5) },
+      { type: "track", userId: v, event: "Click", timestamp: at(6) },
+      { type: "track", userId: u, event: "Click", timestamp: at(7) },
+      { type: "track", anonymousId: a, event: "Click", timestamp: at(10) },
+    ];
+    return { ids: [a, u, v], msgs };
+  };
+
+  for (const [n, order] of [[1, [2, 1, 0]], [2, [0, 1, 2]], [3, [1, 2, 0]]] as const) it(`a chain of merges queued in one push: later messages follow the whole chain, whichever contact drains first (${order.join("")})`, async () => {
+    const { ids, msgs } = chain(n);
+    await f.push(msgs);
+    const k = f.engine.keys;
+    // The anonymous id's click at 3 s is the first user's (the merge into the last one is at
+    // 5 s); the first user's click at 7 s and the anonymous id's at 10 s are the last user's
+    // (the anonymous id's route leads to the first user, whose route leads on).
+    expect(await Promise.all(ids.map((c) => f.redis.llen(k.inbox(c))))).toEqual([1, 2, 4]);
+    for (const i of [...order, 2]) await drain(f.deps(J), ids[i]!);
+    const expected = simulate(J, msgs).records;
+    expect(expected.filter((r) => r.contact === ids[2]).map((r) => r.type)).toContain("stage.entered");
+    await expectJournals(expected, ids);
+    expect(await f.engine.inbox.backlog()).toBe(0);
+  });
+
+  it("a chain of merges committed already: a message for the anonymous id goes to the last user", async () => {
+    const { ids, msgs } = chain(4);
+    const [before, after] = [msgs.slice(0, 6), msgs.slice(6)];
+    await f.push(before);
+    for (const c of [ids[0]!, ids[1]!, ids[2]!]) await drain(f.deps(J), c);
+    expect([await f.redis.get(f.engine.keys.alias(ids[0]!)), await f.redis.get(f.engine.keys.alias(ids[1]!))]).toEqual([ids[1], ids[2]]);
+    await f.push(after);
+    expect(await f.redis.llen(f.engine.keys.inbox(ids[2]!))).toBe(1);
+    await drain(f.deps(J), ids[2]!);
+    await expectJournals(simulate(J, msgs).records, ids);
+  });
+
   it("the user's wake-ups due before a merge are evaluated before it, on the user's own state", async () => {
     const W = compileJourney(`
 id: mw

@@ -20,6 +20,12 @@ import { LUA_ENTRY_COUNT, LUA_TRIM_JOURNAL } from "./lua-journal.js";
  * user it went to when the id was merged (else nil: the caller keeps its own string, which
  * may not survive a round trip through UTF-8).
  */
+/**
+ * Links followed at most from one id (merges chain: an anonymous id into a user, that user
+ * aliased into another), where a message is queued and where an id is looked up.
+ */
+export const MERGE_HOPS = 16;
+
 const ENQUEUE = `
 local out = {}
 local n = (#ARGV - 6) / 5
@@ -30,13 +36,23 @@ for i = 1, n do
   local mid = KEYS[2 + (i - 1) * 3 + 3]
   local a = 6 + (i - 1) * 5
   local item, contact, dedupe, merge, at = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
-  local user = redis.call('GET', alias)
-  if not user then
-    local route = redis.call('GET', ARGV[5] .. contact)
-    if route then
-      local sep = string.find(route, '|', 1, true)
-      if sep and tonumber(at) >= tonumber(string.sub(route, 1, sep - 1)) then user = string.sub(route, sep + 1) end
+  -- Along a chain of merges (an anonymous id into a user merged later into another), up to
+  -- MERGE_HOPS of them: committed ones (alias keys) whatever the message's instant, queued
+  -- ones (routes) for a message stamped at or after theirs.
+  local user = nil
+  local id = contact
+  for hop = 1, ${MERGE_HOPS} do
+    local nxt = redis.call('GET', hop == 1 and alias or (ARGV[4] .. id))
+    if not nxt then
+      local route = redis.call('GET', ARGV[5] .. id)
+      if route then
+        local sep = string.find(route, '|', 1, true)
+        if sep and tonumber(at) >= tonumber(string.sub(route, 1, sep - 1)) then nxt = string.sub(route, sep + 1) end
+      end
     end
+    if not nxt or nxt == id or nxt == contact then break end
+    user = nxt
+    id = nxt
   end
   if user then
     contact = user

@@ -6,6 +6,7 @@ import type { ContactState } from "../../core/index.js";
 import { decodeState } from "./codec.js";
 import { readContactRecords } from "./contact-record.js";
 import type { Keys } from "./keys.js";
+import { MERGE_HOPS } from "./scripts.js";
 
 /** A contact's stored state, or null when it has none. */
 export async function readState(redis: Redis, keys: Keys, id: string): Promise<ContactState | null> {
@@ -18,8 +19,6 @@ export async function readStates(redis: Redis, keys: Keys, ids: string[]): Promi
   return records.map(({ stored }) => (stored ? decodeState(stored) : null));
 }
 
-/** Links followed at most from one id (merges chain: an anonymous id into a user, that user aliased into another). */
-const MAX_HOPS = 16;
 
 /**
  * The id a contact lives under now: an anonymous id merged into a user resolves to the
@@ -27,7 +26,7 @@ const MAX_HOPS = 16;
  */
 export async function currentId(redis: Redis, keys: Keys, id: string): Promise<string> {
   let at = id;
-  for (let hop = 0; hop < MAX_HOPS; hop++) {
+  for (let hop = 0; hop < MERGE_HOPS; hop++) {
     const next = await redis.get(keys.alias(at));
     if (next === null || next === at || next === id) return at;
     at = next;
