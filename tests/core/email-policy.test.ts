@@ -200,6 +200,26 @@ describe("quiet hours", () => {
     ]);
   });
 
+  it("a deferred email is cancelled with its run: a goal.reached email in quiet hours is not sent (documented)", () => {
+    const journey = (id: string, extra: string) => `
+id: ${id}
+entry: { event: Go }
+goal: { event: Buy }
+stages: [ { id: a } ]
+${extra}
+triggers:
+  - { id: thanks, on: goal.reached, do: [ { email: { template: ${id}-mail } } ] }
+`;
+    const c = build(ws("UTC"), { "j.yaml": journey("j", ""), "k.yaml": journey("k", "quietHours: false") });
+    const msgs = [identify("u", "2026-01-06T12:00:00.000Z", { email: "u@x.io" }), track("u", "Go", "2026-01-06T12:00:00.000Z"), track("u", "Buy", "2026-01-06T22:00:00.000Z")];
+    expect(rows(simulate(c, msgs, "2027-01-01T00:00:00.000Z").records, { journey: true, types: [...EMAIL, "journey.exited"] }).map((r) => [r["journey"], r["type"], r["at"]])).toEqual([
+      ["j", "email.deferred", "2026-01-06T22:00:00.000Z"],
+      ["j", "journey.exited", "2026-01-06T22:00:00.000Z"],
+      ["k", "email.sent", "2026-01-06T22:00:00.000Z"],
+      ["k", "journey.exited", "2026-01-06T22:00:00.000Z"],
+    ]);
+  });
+
   it("a deferred email holds the steps after it until it is sent", () => {
     const c = compileSources({
       workspace: ws("UTC"), templates: ["a", "b"],
