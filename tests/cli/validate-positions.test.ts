@@ -74,6 +74,12 @@ const cases: Case[] = [
     // Only the secret: the journey's reference to sales-crm is not also reported as unknown.
     ["waymark.yaml", 5, 13, "whsec_abc123", "secrets are never written inline: use ${ENV_NAME}"],
   ] },
+  { dir: "endpoint-fields", problems: [
+    // All three in one run: the url and the timeout are checked with the rest of the file.
+    ["waymark.yaml", 4, 10, "ftp://crm.example.com/hooks/waymark", "the url must be an http:// or https:// URL"],
+    ["waymark.yaml", 5, 13, "whsec_abc123", "secrets are never written inline: use ${ENV_NAME}"],
+    ["waymark.yaml", 6, 14, "banana", '"banana" is not a duration: use <n>s|m|h|d|w (90m, 2d, 1w) or ISO 8601 (PT90M)'],
+  ] },
   { dir: "two-key-condition", problems: [
     ["trial.yaml", 7, 7, "performed:", "a condition has exactly one key, found performed, trait: combine them with all: [...]"],
   ] },

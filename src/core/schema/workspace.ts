@@ -2,14 +2,16 @@
  * `journeys/waymark.yaml`: workspace settings shared by all journeys.
  */
 import { z } from "zod";
-import { Limits, QuietHours, Slug, TimeZone } from "./common.js";
+import { Duration, Limits, QuietHours, Slug, TimeZone } from "./common.js";
 
 /** A named webhook target. Secrets are `${ENV_NAME}` references, never inline. */
 export const Endpoint = z.strictObject({
-  url: z.string().min(1),
+  // A url naming no ${ENV_NAME} is checked here, with the rest of the file; one that does,
+  // once it is substituted (load/definitions.ts).
+  url: z.string().min(1).refine((u) => u.includes("${") || /^https?:\/\/[^\s/]+/.test(u), { error: "the url must be an http:// or https:// URL" }),
   secret: z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, "secrets are never written inline: use ${ENV_NAME}"),
   headers: z.record(z.string(), z.string()).optional(),
-  timeout: z.string().optional(),
+  timeout: Duration.optional().meta({ description: "how long one delivery attempt may take (default 10s)" }),
 });
 export type Endpoint = z.infer<typeof Endpoint>;
 
