@@ -39,7 +39,7 @@ for i = 1, n do
   -- Along a chain of merges (an anonymous id into a user merged later into another), up to
   -- MERGE_HOPS of them: committed ones (alias keys) whatever the message's instant, queued
   -- ones (routes) for a message stamped at or after theirs.
-  local user = nil
+  local user = false -- a nil would end the reply array here (false is a nil reply)
   local id = contact
   for hop = 1, ${MERGE_HOPS} do
     local nxt = redis.call('GET', hop == 1 and alias or (ARGV[4] .. id))
