@@ -25,13 +25,17 @@ export class Simulator {
 
   constructor(private readonly compiled: Compiled, private readonly sink: SimulatorSink) {}
 
-  /** Fires every wake-up due at or before `t`, in time order. */
-  advance(t: number): void {
+  /**
+   * Fires every wake-up due at or before `t`, in time order; but `withInput`'s wake-up due at
+   * `t` itself, which the evaluation of that contact's input at `t` takes in (see `evaluate`).
+   */
+  advance(t: number, withInput?: string): void {
     for (let top = this.wakes.peek(); top && top[0] <= t; top = this.wakes.peek()) {
       this.wakes.pop();
       const [at, , id] = top;
       const s = this.contacts.get(id);
       if (!s || s.wakeAt !== at) continue; // moved or merged away
+      if (at === t && id === withInput) continue;
       this.run(id, s, { kind: "wake" }, at);
     }
     if (t > this.clock) this.clock = t;
@@ -39,11 +43,13 @@ export class Simulator {
 
   /** Applies one message (messages must come in time order). */
   apply(m: Resolved): void {
-    this.advance(m.at);
+    // A wake-up of this contact due at the message's instant is evaluated with it (unless the
+    // evaluation is at the contact's later clock).
+    this.advance(m.at, m.contact !== undefined && m.at >= this.clock ? this.resolve(m.contact) : undefined);
     let id = m.contact;
     if (id === undefined && m.input.kind === "ack" && m.input.handoff) id = this.handoffs.get(m.input.handoff);
     if (id === undefined) return;
-    for (let n = 0; n < 100 && this.aliases.has(id); n++) id = this.aliases.get(id)!;
+    id = this.resolve(id);
     let s = this.contacts.get(id) ?? newContact(id);
     if (m.mergeFrom !== undefined && m.mergeFrom !== id && !this.aliases.has(m.mergeFrom)) {
       const from = this.contacts.get(m.mergeFrom);
@@ -56,6 +62,12 @@ export class Simulator {
       }
     }
     this.run(id, s, m.input, Math.max(m.at, this.clock));
+  }
+
+  /** The contact an id stands for now (merged-away ids follow their merges). */
+  private resolve(id: string): string {
+    for (let n = 0; n < 100 && this.aliases.has(id); n++) id = this.aliases.get(id)!;
+    return id;
   }
 
   private run(id: string, s: ContactState, input: Resolved["input"], at: number): void {

@@ -66,13 +66,24 @@ describe("handoff", () => {
   });
 
   it("resolving after the breach is recorded as such", () => {
-    const msgs = [track("u", "Go", 0), track("u", "Demo", 10), track("u", "Contacted", 100, { by: "sales" })];
+    const msgs = [track("u", "Go", 0), track("u", "Demo", 10), track("u", "Contacted", 101, { by: "sales" })];
     const { records } = simulate(c, msgs, iso(500));
     const id = records.find((r) => r.type === "handoff.opened")!["handoff"];
     expect(only(records, ...HO).slice(1)).toEqual([
       { at: iso(100), type: "handoff.breached", handoff: id, team: "sales", owner: "ann", trigger: "demo" },
       { at: iso(100), type: "webhook.sent", endpoint: "mgr" },
+      { at: iso(101), type: "handoff.resolved", handoff: id, team: "sales", owner: "ann", by: "event", breached: true },
+    ]);
+  });
+
+  it("a resolving event at exactly the due instant is one evaluation: breach, resolution, then the onBreach steps", () => {
+    const msgs = [track("u", "Go", 0), track("u", "Demo", 10), track("u", "Contacted", 100, { by: "sales" })];
+    const { records } = simulate(c, msgs, iso(500));
+    const id = records.find((r) => r.type === "handoff.opened")!["handoff"];
+    expect(only(records, ...HO).slice(1)).toEqual([
+      { at: iso(100), type: "handoff.breached", handoff: id, team: "sales", owner: "ann", trigger: "demo" },
       { at: iso(100), type: "handoff.resolved", handoff: id, team: "sales", owner: "ann", by: "event", breached: true },
+      { at: iso(100), type: "webhook.sent", endpoint: "mgr" },
     ]);
   });
 

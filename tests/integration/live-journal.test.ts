@@ -131,6 +131,32 @@ triggers:
     expect(await redis.keys(`{${prefix}}:mid:*`)).toEqual([]);
   });
 
+  it("evaluates an event stamped at the instant a wake-up falls due with that wake-up, as simulate does", async () => {
+    const compiled = compileJourney(`
+id: renew
+entry: { event: Start }
+segments:
+  active: { when: { performed: { event: V, within: 10m } } }
+triggers:
+  - { id: lapsed, on: { segment.exited: active }, do: [ { set: { lapsed: true } } ] }
+`);
+    const at = (s: number) => new Date(Date.UTC(2026, 0, 5, 9) + s * 1000).toISOString();
+    const events = [
+      { type: "track", userId: "rae", event: "Start", timestamp: at(0) },
+      { type: "track", userId: "rae", event: "V", timestamp: at(600) },
+      { type: "track", userId: "rae", event: "V", timestamp: at(1200) },
+      { type: "track", userId: "rae", event: "Done", timestamp: at(1300) },
+    ];
+    const expected = simulate(compiled, events).records;
+    expect(expected.map((r) => r.type)).not.toContain("segment.exited");
+    const e = await start(compiled);
+    await push(e, events.slice(0, 2));
+    await drained(e);
+    await push(e, events.slice(2));
+    await drained(e);
+    expect(await journalOnce(e, "rae", expected.length)).toEqual(expected);
+  });
+
   it("ignores a repeated messageId", async () => {
     const compiled = PINGS;
     const e = await start(compiled);

@@ -143,11 +143,12 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
     // The instant evaluated: `at`, or the contact's clock for a late input.
     for (const e of out.effects) effects.push(takesSnapshot(e) ? { ...e, snap: snapshotAt(compiled, state, e.journey, state.clock) } : e);
   };
-  // Wake-ups due by an input's instant are evaluated first, each on its own, as simulate
+  // Wake-ups due before an input's instant are evaluated first, each on its own, as simulate
   // does (the evaluator would catch them up inside the input's call, with the same records;
   // before a merge, on the merged state): an effect they decide is snapshot at its instant.
+  // One due at the input's instant itself is evaluated with the input (see `evaluate`).
   const catchUp = (at: number) => {
-    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= Math.max(at, state.clock); n++) evaluateOne({ kind: "wake" }, state.wakeAt);
+    for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt < Math.max(at, state.clock); n++) evaluateOne({ kind: "wake" }, state.wakeAt);
   };
   for (const item of items) {
     if (item.m !== undefined && item.m !== contact && (await mergeable(d, item.m, contact))) {

@@ -80,7 +80,7 @@ export function compileCondition(c: Condition, reg: FeatureRegistry): CCond {
     const current = (ctx: CondCtx) => (ctx.run ? decayed(ctx.run.sc, ctx.run.scAt, ctx.t, ctx.j.halfLife) : 0);
     return {
       test: (ctx) => test(current(ctx)),
-      next: (ctx) => (ctx.run ? nextScoreFlip(current(ctx), ctx.t, ctx.j.halfLife, bounds, (x) => test(x)) : Infinity),
+      next: (ctx) => (ctx.run ? nextScoreFlip(ctx.run.sc, ctx.run.scAt, ctx.t, ctx.j.halfLife, bounds, (x) => test(x)) : Infinity),
       traits: false,
     };
   }

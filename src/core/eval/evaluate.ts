@@ -24,9 +24,10 @@ export type EvaluateOptions = {
 
 /**
  * Evaluates one input for one contact at instant `now` (for an event, its time).
- * Wake-ups that fell due before `now` are evaluated first, each at its own instant.
- * The evaluation instant never goes backwards: a late event is evaluated at the
- * contact's clock, while its history counts it at its own time.
+ * Wake-ups that fell due before `now` are evaluated first, each at its own instant; one
+ * due at `now` itself is evaluated with the input, in the same pass. The evaluation instant
+ * never goes backwards: a late event is evaluated at the contact's clock, while its history
+ * counts it at its own time.
  */
 export function evaluate(compiled: Compiled, state: ContactState, input: Input, now: number, opts: EvaluateOptions = {}): Evaluation<ContactState> {
   return run(compiled, shallowState(state), input, now, opts, true);
@@ -49,7 +50,12 @@ function run(compiled: Compiled, s: ContactState, input: Input, now: number, opt
   };
   const target = Math.max(now, s.clock);
   let caughtUp = false;
-  for (let guard = 0; s.wakeAt !== null && s.wakeAt <= target && guard < 100_000; guard++) {
+  // A wake-up due at the very instant of an event or acknowledgement is not evaluated apart:
+  // the input's pass at that instant does what it would (every journey whose wake-up is due
+  // is evaluated), so one instant is one evaluation (contract §6) and an event stamped at the
+  // instant a window would lapse keeps it holding instead of leaving and re-entering.
+  const withInput = input.kind !== "wake";
+  for (let guard = 0; s.wakeAt !== null && (s.wakeAt < target || (s.wakeAt === target && !withInput)) && guard < 100_000; guard++) {
     const w = Math.max(s.wakeAt, s.clock);
     setTime(ctx, w);
     pass(ctx, null, null);

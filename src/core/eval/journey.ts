@@ -59,6 +59,9 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
   // Segments (in dependency order), then the stage.
   const cc = condCtx(ctx, j, run);
   segmentPass(ctx, j, run, cc, signals);
+  // A stay that reaches its `stalled` length at this instant stalled, even when this
+  // instant's event moves the contact on (signalled after the move, in signal order).
+  const stalls = stallsDue(ctx, j, run);
   let target = -1;
   for (let i = j.stages.length - 1; i >= 0; i--) {
     const when = j.stages[i]!.when;
@@ -79,19 +82,26 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
     const after = condCtx(ctx, j, run);
     if (j.exitAfter.some((c) => c.test(after))) return exitRun(ctx, j, run, "exit");
   }
-  for (const trig of j.triggers) {
-    const on = trig.on;
-    if (on.type === "stalled" && on.stage === run.st && !run.stl.includes(trig.id) && ctx.t >= run.sAt + on.ms) {
-      run.stl.push(trig.id);
-      signals.push({ type: "stalled", ref: trig.id });
-    }
-  }
+  for (const sig of stalls) signals.push(sig);
 
   const breaches = handoffs(ctx, j, run, ev, ack, signals);
   resumeThreads(ctx, j, run, ev);
   for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block);
   if (!run.ho) fire(ctx, j, run, signals, ev);
   run.wk = run.on ? runWake(ctx, j, run) : null;
+}
+
+/** The `stalled` triggers whose stay in the run's stage reaches their length by now (marked once per stay). */
+function stallsDue(ctx: Ctx, j: CJourney, run: Run): Sig[] {
+  const due: Sig[] = [];
+  for (const trig of j.triggers) {
+    const on = trig.on;
+    if (on.type === "stalled" && on.stage === run.st && !run.stl.includes(trig.id) && ctx.t >= run.sAt + on.ms) {
+      run.stl.push(trig.id);
+      due.push({ type: "stalled", ref: trig.id });
+    }
+  }
+  return due;
 }
 
 /** Recomputes the run's segments, recording (and signalling) every entry and exit. */
@@ -197,33 +207,38 @@ function reachGoal(ctx: Ctx, j: CJourney, run: Run, ev: EventInput): void {
 function handoffs(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | null, ack: AckInput | null, signals: Sig[]) {
   const breaches: { trigger: string; block: number }[] = [];
   if (run.hd.length === 0) return breaches;
+  const stepOf = (h: Run["hd"][number]) => {
+    const step = j.blocks[h.step[0]]?.[h.step[1]];
+    return step?.kind === "handoff" ? step : undefined;
+  };
+  const fieldsOf = (h: Run["hd"][number]) => ({ handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}) });
+  // SLAs run out first: a resolution at the due instant itself comes after the breach.
+  for (const h of run.hd) {
+    if (h.br || h.due > ctx.t) continue;
+    const hs = stepOf(h);
+    h.br = 1;
+    record(ctx, j.id, "handoff.breached", { ...fieldsOf(h), trigger: h.tr });
+    if (!run.ho && hs) {
+      ctx.effects.push({
+        kind: "handoff.breached", id: stableId("fx", h.id, "breached"), at: iso(ctx), contact: ctx.s.id, journey: j.id,
+        trigger: h.tr, endpoint: hs.endpoint, handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}),
+        dueAt: new Date(h.due).toISOString(),
+      });
+      if (hs.onBreach !== undefined) breaches.push({ trigger: h.tr, block: hs.onBreach });
+    }
+    signals.push({ type: "handoff.breached", ref: h.tr });
+  }
+  if (ack === null && ev === null) return breaches;
   const keep = [];
   for (const h of run.hd) {
-    const step = j.blocks[h.step[0]]?.[h.step[1]];
-    const hs = step?.kind === "handoff" ? step : undefined;
-    const fields = { handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}) };
+    const hs = stepOf(h);
     const acked = ack !== null && (ack.handoff === h.id || (ack.handoff === undefined && ack.team === h.team));
     const byEvent = ev !== null && hs?.resolvedBy !== undefined && eventMatches(hs.resolvedBy, ev.name, ev.properties);
     if (acked || byEvent) {
       record(ctx, j.id, "handoff.resolved", {
-        ...fields, by: acked ? "ack" : "event", ...(acked && ack.by ? { acknowledgedBy: ack.by } : {}), ...(h.br ? { breached: true } : {}),
+        ...fieldsOf(h), by: acked ? "ack" : "event", ...(acked && ack.by ? { acknowledgedBy: ack.by } : {}), ...(h.br ? { breached: true } : {}),
       });
-      continue;
-    }
-    if (!h.br && h.due <= ctx.t) {
-      h.br = 1;
-      record(ctx, j.id, "handoff.breached", { ...fields, trigger: h.tr });
-      if (!run.ho && hs) {
-        ctx.effects.push({
-          kind: "handoff.breached", id: stableId("fx", h.id, "breached"), at: iso(ctx), contact: ctx.s.id, journey: j.id,
-          trigger: h.tr, endpoint: hs.endpoint, handoff: h.id, team: h.team, ...(h.owner ? { owner: h.owner } : {}),
-          dueAt: new Date(h.due).toISOString(),
-        });
-        if (hs.onBreach !== undefined) breaches.push({ trigger: h.tr, block: hs.onBreach });
-      }
-      signals.push({ type: "handoff.breached", ref: h.tr });
-    }
-    keep.push(h);
+    } else keep.push(h);
   }
   run.hd = keep;
   return breaches;

@@ -24,24 +24,27 @@ export function roundScore(v: number): number {
 
 /**
  * The first whole millisecond after `t` at which `test(score)` differs from its value at
- * `t`, as the score decays from `v` (at `t`); Infinity when it never does.
- * `bounds` are the numbers the test compares against.
+ * `t`, as the score decays from `v` as of `at` (its last change, `at <= t`); Infinity when it
+ * never does. `bounds` are the numbers the test compares against. Every value is computed
+ * from (`v`, `at`), as the conditions compute it: a wake-up in between (which does not move
+ * the anchor) cannot shift a crossing by floating-point dust.
  */
 export function nextScoreFlip(
-  v: number, t: number, halfLife: number | undefined, bounds: number[], test: (x: number) => boolean,
+  v: number, at: number, t: number, halfLife: number | undefined, bounds: number[], test: (x: number) => boolean,
 ): number {
   if (!halfLife || v === 0) return Infinity;
-  const now = test(v);
+  const cur = decayed(v, at, t, halfLife);
+  const now = test(cur);
   let best = Infinity;
   for (const b of bounds) {
-    // The score only moves towards 0: it meets b when b lies between 0 (excluded) and v
-    // (included: a score exactly on its bound leaves it the next millisecond).
-    if (b === 0 || Math.sign(b) !== Math.sign(v) || Math.abs(b) > Math.abs(v)) continue;
+    // The score only moves towards 0: it meets b when b lies between 0 (excluded) and the
+    // current value (included: a score exactly on its bound leaves it the next millisecond).
+    if (b === 0 || Math.sign(b) !== Math.sign(cur) || Math.abs(b) > Math.abs(cur)) continue;
     const dt = halfLife * Math.log2(v / b);
-    let cand = t + Math.max(1, Math.floor(dt) - 1);
+    let cand = Math.max(t + 1, at + Math.floor(dt) - 1);
     // Walk forward to the first millisecond where the test's value differs.
     for (let k = 0; k < 4 && cand < best; k++, cand++) {
-      if (test(decayed(v, t, cand, halfLife)) !== now) {
+      if (test(decayed(v, at, cand, halfLife)) !== now) {
         best = Math.min(best, cand);
         break;
       }
