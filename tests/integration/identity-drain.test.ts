@@ -242,6 +242,27 @@ stages: [ { id: a }, { id: b, when: { inStage: { for: 1s } } }, { id: c, when: {
     expect(await readJournal(f.redis, f.engine.keys, "u2")).toEqual(expected.filter((r) => r.contact === "u2"));
   });
 
+  it("with no overdue grace: the anonymous contact drained first leaves its wake-ups after a queued merge's instant to the user", async () => {
+    const K = compileJourney(`
+id: idg
+entry: { event: Signup }
+stages: [ { id: a }, { id: b, when: { inStage: { for: 20s } } }, { id: c, when: { performed: { event: Click } } } ]
+`);
+    const msgs = [
+      { type: "track", anonymousId: "a7", event: "Signup", timestamp: at(0) },
+      { type: "identify", userId: "u7", anonymousId: "a7", traits: {}, timestamp: at(10) },
+      { type: "track", userId: "u7", event: "Click", timestamp: at(30) },
+    ];
+    const deps = { ...f.deps(K), overdueGraceMs: 0 };
+    await f.push(msgs);
+    await drain(deps, "a7");
+    await drain(deps, "u7");
+    const expected = simulate(K, msgs).records;
+    // In simulate the stay in a reaches 20 s after the merge: on the user.
+    expect(expected.filter((r) => r.type === "stage.entered" && r["stage"] === "b").map((r) => r.contact)).toEqual(["u7"]);
+    await expectJournals(expected, ["a7", "u7"]);
+  });
+
   it("a hand-off of the anonymous contact's run is cancelled when the merged run ends unresolved", async () => {
     const H = compileJourney(`
 id: idh

@@ -56,20 +56,26 @@ export function wakeJob(contact: string, at: number, now: number, grace = 0) {
   };
 }
 
-/** What a drain reads of a contact (one MULTI, for one contact or many): `stored`, `version` and `open` as in StoredContact. */
-export type ContactRead = { alias: unknown; stored: Buffer | null; version: string; open: Buffer | null; raw: string[] };
+/**
+ * What a drain reads of a contact (one MULTI, for one contact or many): `stored`, `version`
+ * and `open` as in StoredContact; `route`, the `at|user` of a merge of this contact queued
+ * and not committed yet.
+ */
+export type ContactRead = { alias: unknown; stored: Buffer | null; version: string; open: Buffer | null; raw: string[]; route: string | null };
 
 /** Reads contacts and the round-robin cursors in one round trip (two for contacts still stored as a hash). */
 export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ reads: ContactRead[]; cursors: Cursors }> {
   const k = d.keys;
   const m = d.redis.multi();
-  for (const c of contacts) m.get(k.alias(c)).getBuffer(k.contact(c)).lrange(k.inbox(c), 0, d.batch - 1);
+  for (const c of contacts) m.get(k.alias(c)).getBuffer(k.contact(c)).lrange(k.inbox(c), 0, d.batch - 1).get(k.route(c));
   m.hgetall(k.cursors);
   const res = (await m.exec())!;
   // The contact GETs may fail (WRONGTYPE: a contact still stored as a hash): storedContacts reads those again.
-  for (const [i, [err]] of res.entries()) if (err && i % 3 !== 1) throw err;
-  const records = await storedContacts(d.redis, k, contacts, (i) => res[i * 3 + 1] as [Error | null, unknown]);
-  const reads = contacts.map((_, i) => ({ alias: res[i * 3]![1], ...records[i]!, raw: res[i * 3 + 2]![1] as string[] }));
+  for (const [i, [err]] of res.entries()) if (err && i % 4 !== 1) throw err;
+  const records = await storedContacts(d.redis, k, contacts, (i) => res[i * 4 + 1] as [Error | null, unknown]);
+  const reads = contacts.map((_, i) => ({
+    alias: res[i * 4]![1], ...records[i]!, raw: res[i * 4 + 2]![1] as string[], route: res[i * 4 + 3]![1] as string | null,
+  }));
   const cursors: Cursors = Object.fromEntries(Object.entries(res.at(-1)![1] as Record<string, string>).map(([f, x]) => [f, Number(x)]));
   return { reads, cursors };
 }
@@ -96,7 +102,7 @@ export type Prepared =
  */
 export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cursorsNow: Cursors, wakeBy?: number, waiting?: ReadonlySet<string>, until?: number): Promise<Prepared> {
   const k = d.keys;
-  const { alias, stored, version, open, raw } = r;
+  const { alias, stored, version, open, raw, route } = r;
   if (typeof alias === "string") return { kind: "forward", to: alias };
   let items = raw.map((x) => JSON.parse(x) as InboxItem);
   if (until !== undefined) {
@@ -118,7 +124,10 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // its own) catches nothing up: it would cut that one's grace short.
   const stale = wakeBy !== undefined && (state.wakeAt === null || state.wakeAt > wakeBy);
   if (stale && items.length === 0) return { kind: "idle" };
-  const dueBy = until ?? (stale ? Date.now() : Math.max(Date.now(), wakeBy ?? 0));
+  // A merge of this contact queued and not evaluated yet: its wake-ups after the merge's
+  // instant are the user's, evaluated after the merge (on the merged state), as in simulate.
+  const mergeAt = route ? Number(route.slice(0, route.indexOf("|"))) : NaN;
+  const dueBy = Math.min(until ?? (stale ? Date.now() : Math.max(Date.now(), wakeBy ?? 0)), Number.isFinite(mergeAt) ? mergeAt : Infinity);
   // Nothing to do: the wake-up moved or was done already (or this is an extra drain).
   if (items.length === 0 && (state.wakeAt === null || state.wakeAt > dueBy)) return { kind: "idle" };
   const before = runPositions(compiled, state);
