@@ -66,6 +66,17 @@ describe("email", () => {
     expect(await a.s.redis.hget(a.s.engine.keys.stats, "j|onboarding|email.sent")).toBe("2");
   });
 
+  it("keeps display names: the sender's and a recipient's written as `Name <address>`, non-ASCII included", async () => {
+    a = await actionServer();
+    await a.send(identify("u11", { email: "\"Åsa Berg, Ops\" <asa@example.com>" }), track("u11", "Signed Up"));
+    await until(async () => a!.smtp.to("asa@example.com").length === 1);
+    const got = a.smtp.to("asa@example.com")[0]!;
+    expect(got.rcpt).toEqual(["asa@example.com"]);
+    expect(got.mail.to && !Array.isArray(got.mail.to) ? got.mail.to.value : undefined).toEqual([{ name: "Åsa Berg, Ops", address: "asa@example.com" }]);
+    expect(got.mail.from?.value).toEqual([{ name: "Waymark Tests", address: "hello@tests.example" }]);
+    expect(got.mail.messageId).toMatch(/@tests\.example>$/);
+  });
+
   it("emails one commit queues for one contact are all recorded in their places, each once (outcomes in order per contact)", async () => {
     a = await actionServer();
     const t = (i: number) => new Date(Date.now() - 10_000 + i).toISOString();

@@ -13,10 +13,9 @@ import { writeOutcome, type Outcome } from "../redis/journal.js";
 import { decodeState } from "../redis/codec.js";
 import type { StoredContact } from "../redis/contact-record.js";
 import { readForEmail } from "./email-read.js";
-import { classifySmtpError, domainOf, mailOptions, unsubscribeToken, unsubscribeUrl, type Mailer, type TemplateRenderer } from "../email/index.js";
+import { classifySmtpError, domainOf, mailOptions, parseMailboxes, unsubscribeToken, unsubscribeUrl, type Mailbox, type Mailer, type TemplateRenderer } from "../email/index.js";
 import { deliver, retryDelay } from "../webhooks/index.js";
 import { EMAIL_QUEUE, WEBHOOK_QUEUE, type WebhookJob } from "./outbox.js";
-import addressparser from "nodemailer/lib/addressparser";
 import { buildPayload } from "./payloads.js";
 import type { Metrics } from "../metrics.js";
 import { closeWithin } from "../worker-close.js";
@@ -62,6 +61,7 @@ export class ActionWorkers {
   readonly webhooks: Worker;
   private readonly serial = new KeyedSerial();
   private readonly recent = new RecentRecords();
+  private from?: { raw: string; mailbox: string | Mailbox; domain: string };
 
   constructor(private readonly o: ActionOptions) {
     const e = o.engine;
@@ -151,13 +151,14 @@ export class ActionWorkers {
       return "suppressed";
     }
     // One mailbox per email: a trait holding a list of addresses must not fan out.
-    if (mailboxes(e.to) !== 1) {
+    const to = parseMailboxes(e.to);
+    if (to.length !== 1) {
       await this.outcome(e.id, { ...base, type: "email.suppressed", reason: "invalid-address" }, "suppressed", undefined, hint);
       this.o.metrics?.emails.inc({ outcome: "suppressed" });
       return "suppressed";
     }
     const ws = engine.workspace;
-    const from = emailSender(ws.email) ?? DEFAULT_SENDER;
+    const from = this.sender(emailSender(ws.email) ?? DEFAULT_SENDER);
     const unsubscribe = unsubscribeUrl(this.o.publicUrl, unsubscribeToken(this.o.secret, e.contact));
     let rendered;
     try {
@@ -168,9 +169,9 @@ export class ActionWorkers {
       return this.giveUp(job, "template", (err as Error).message, { ...base, type: "email.failed", reason: "template" }, e.contact);
     }
     const mail = mailOptions({
-      effectId: e.id, from, ...(ws.email?.replyTo ? { replyTo: ws.email.replyTo } : {}), to: e.to, subject: rendered.subject,
+      effectId: e.id, from: from.mailbox, ...(ws.email?.replyTo ? { replyTo: ws.email.replyTo } : {}), to: to[0]!, subject: rendered.subject,
       html: rendered.html, text: rendered.text, unsubscribeUrl: unsubscribe, contact: e.contact, journey: e.journey, template: e.template,
-    }, domainOf(from));
+    }, from.domain);
     try {
       await this.o.mailer.send(mail);
     } catch (err) {
@@ -247,18 +248,18 @@ export class ActionWorkers {
     return `dead: ${reason}`;
   }
 
+  /** The sender parsed once per configured value (it is the same for every email), and its Message-ID domain. */
+  private sender(raw: string): { raw: string; mailbox: string | Mailbox; domain: string } {
+    if (this.from?.raw !== raw) {
+      const parsed = parseMailboxes(raw);
+      this.from = { raw, mailbox: parsed.length === 1 ? parsed[0]! : raw, domain: domainOf(raw) };
+    }
+    return this.from;
+  }
+
   /** Stops taking jobs; waits up to `ms` for the running ones. */
   async close(ms = 10_000): Promise<void> {
     await Promise.all([this.email, this.webhooks].map((w) => closeWithin(w, ms)));
-  }
-}
-
-/** How many mailboxes an address field names (nodemailer's parser; groups count their members). */
-function mailboxes(to: string): number {
-  try {
-    return addressparser(to, { flatten: true }).filter((a) => "address" in a && a.address.includes("@")).length;
-  } catch {
-    return 0;
   }
 }
 

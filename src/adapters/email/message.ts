@@ -5,9 +5,12 @@
 import type { SendMailOptions } from "nodemailer";
 import addressparser from "nodemailer/lib/addressparser";
 
+/** A mailbox as nodemailer takes it (a parsed one is not parsed again). */
+export type Mailbox = { name: string; address: string };
+
 /** An email ready to send: addresses, rendered content and what it belongs to. */
 export type OutgoingEmail = {
-  effectId: string; from: string; replyTo?: string; to: string; subject: string; html: string; text: string;
+  effectId: string; from: string | Mailbox; replyTo?: string; to: string | Mailbox; subject: string; html: string; text: string;
   unsubscribeUrl: string; contact: string; journey: string; template: string;
 };
 
@@ -18,17 +21,32 @@ const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-
  * The domain of an address (`Name <a@b>`, `"Last, First" <a@b>` or `a@b`), lower-cased,
  * for Message-IDs; `waymark.local` when there is none.
  */
-export function domainOf(address: string): string {
-  let mailbox = "";
-  try {
-    const first = addressparser(address, { flatten: true })[0];
-    mailbox = first && "address" in first ? first.address : "";
-  } catch {
-    mailbox = "";
-  }
+export function domainOf(address: string | Mailbox): string {
+  const mailbox = typeof address === "string" ? firstAddress(address) : address.address;
   const at = mailbox.lastIndexOf("@");
   const domain = at >= 0 ? mailbox.slice(at + 1).trim().toLowerCase() : "";
   return DOMAIN.test(domain) ? domain : FALLBACK_DOMAIN;
+}
+
+function firstAddress(field: string): string {
+  try {
+    const first = addressparser(field, { flatten: true })[0];
+    return first && "address" in first ? first.address : "";
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * The mailboxes an address field names (nodemailer's parser; groups give their members),
+ * empty when it does not parse.
+ */
+export function parseMailboxes(field: string): Mailbox[] {
+  try {
+    return addressparser(field, { flatten: true }).flatMap((a) => ("address" in a && a.address.includes("@") ? [{ name: a.name, address: a.address }] : []));
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -38,7 +56,8 @@ export function domainOf(address: string): string {
  */
 export function mailOptions(e: OutgoingEmail, messageDomain: string): SendMailOptions {
   return {
-    from: e.from, to: e.to, ...(e.replyTo ? { replyTo: e.replyTo } : {}), subject: e.subject, html: e.html, text: e.text,
+    // Copies: nodemailer normalises the address objects it is given in place.
+    from: typeof e.from === "string" ? e.from : { ...e.from }, to: typeof e.to === "string" ? e.to : { ...e.to }, ...(e.replyTo ? { replyTo: e.replyTo } : {}), subject: e.subject, html: e.html, text: e.text,
     messageId: `<${e.effectId}@${messageDomain}>`,
     headers: {
       "List-Unsubscribe": `<${e.unsubscribeUrl}>`,
