@@ -125,6 +125,12 @@ export function cpuSeconds(pids) {
 }
 
 /** CPU seconds Redis has used so far (INFO cpu). */
+/** This process's CPU (user + system), seconds. */
+export function ownCpuSeconds() {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
 export async function redisCpuSeconds(redis) {
   const info = await redis.info("cpu");
   const n = (k) => Number(info.match(new RegExp(`${k}:([\\d.]+)`))?.[1] ?? NaN);
