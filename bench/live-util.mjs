@@ -124,13 +124,13 @@ export function cpuSeconds(pids) {
   } catch { return NaN; }
 }
 
-/** CPU seconds Redis has used so far (INFO cpu). */
 /** This process's CPU (user + system), seconds. */
 export function ownCpuSeconds() {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 }
 
+/** CPU seconds Redis has used so far (INFO cpu). */
 export async function redisCpuSeconds(redis) {
   const info = await redis.info("cpu");
   const n = (k) => Number(info.match(new RegExp(`${k}:([\\d.]+)`))?.[1] ?? NaN);
