@@ -72,7 +72,7 @@ export function demoSecrets(folder) {
 /**
  * Starts `waymark start` (or `front`: `api`, the HTTP API alone) plus `workers` × `waymark
  * worker` on a free loopback port; waits for /healthz and for every BullMQ worker to
- * register. Returns { base, stop, pids }.
+ * register. Returns { base, stop, pids, roles }.
  */
 export async function startEngine({ redisUrl, redis, prefix, journeys, workers = 0, env = {}, name, front = "start" }) {
   const port = await freePort();
@@ -111,7 +111,7 @@ export async function startEngine({ redisUrl, redis, prefix, journeys, workers =
   } finally {
     await queue.close();
   }
-  return { base, stop, pids: procs.map((p) => p.pid) };
+  return { base, stop, pids: procs.map((p) => p.pid), roles };
 }
 
 /** CPU seconds used so far by processes `pids` (Linux /proc; NaN elsewhere). */

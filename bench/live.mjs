@@ -103,18 +103,19 @@ async function throughputPair(prefix) {
     const warm = generate({ journeys: exampleJourneys, contacts: 300, perContact: 10, seed: 8 }).map((m, i) => ({ ...m, userId: `w${m.userId}`, messageId: `w-${i}` }));
     await postBatches(eng.base, warm, { size: 500, inflight: 4, deadline });
     await waitDrained(redis, prefix, deadline);
-    const t0 = Date.now(), cpu0 = cpuSeconds(eng.pids), rcpu0 = await redisCpuSeconds(redis), cmd0 = await redisCommandStats(redis), gen0 = ownCpuSeconds();
+    const t0 = Date.now(), cpu0 = cpuSeconds(eng.pids), each0 = eng.pids.map((p) => cpuSeconds([p])), rcpu0 = await redisCpuSeconds(redis), cmd0 = await redisCommandStats(redis), gen0 = ownCpuSeconds();
     await postBatches(eng.base, messages, { size: 500, inflight: 4, deadline });
     const sent = Date.now();
     const done = await waitDrained(redis, prefix, deadline);
     const secs = (done - t0) / 1000;
+    const each = eng.pids.map((p, i) => ((cpuSeconds([p]) - each0[i]) * 1e6) / messages.length);
     const cpu = cpuSeconds(eng.pids) - cpu0, rcpu = (await redisCpuSeconds(redis)) - rcpu0, gen = ownCpuSeconds() - gen0;
     const commands = commandsPerEvent(cmd0, await redisCommandStats(redis), messages.length);
     engine = { events: messages.length, seconds: secs, eventsPerSec: messages.length / secs, ingestSeconds: (sent - t0) / 1000, journalRecords: Number(await redis.xlen(`{${prefix}}:stream`)),
-      engineCpuUsPerEvent: (cpu * 1e6) / messages.length, redisCpuUsPerEvent: (rcpu * 1e6) / messages.length, generatorCpuUsPerEvent: (gen * 1e6) / messages.length, redisCommandsPerEvent: commands };
+      engineCpuUsPerEvent: (cpu * 1e6) / messages.length, cpuUsPerEventByProcess: Object.fromEntries(eng.roles.map((r, i) => [`${i}:${r}`, each[i]])), redisCpuUsPerEvent: (rcpu * 1e6) / messages.length, generatorCpuUsPerEvent: (gen * 1e6) / messages.length, redisCommandsPerEvent: commands };
     if (o.emails) engine.emailsAfter = await timeEmails(redis, prefix, eng.pids, deadline);
   } finally { await eng.stop(); }
-  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us, Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included), load generator ${fmt(engine.generatorCpuUsPerEvent)} us; Redis commands per event ${fmt(engine.redisCommandsPerEvent.total, 2)}`);
+  say(`    engine: ${fmt(engine.events)} events in ${fmt(engine.seconds, 2)} s = ${fmt(engine.eventsPerSec)} events/s; CPU per event: engine processes ${fmt(engine.engineCpuUsPerEvent)} us (${Object.entries(engine.cpuUsPerEventByProcess).map(([r, v]) => `${r.split(":")[1]} ${fmt(v)}`).join(", ")}), Redis ${fmt(engine.redisCpuUsPerEvent)} us (actions delivered meanwhile included), load generator ${fmt(engine.generatorCpuUsPerEvent)} us; Redis commands per event ${fmt(engine.redisCommandsPerEvent.total, 2)}`);
   const m = engine.emailsAfter;
   if (m) say(`    then the ${fmt(m.emails)} emails still queued: delivered in ${fmt(m.seconds, 2)} s = ${fmt(m.perSec)} emails/s; CPU per email: engine processes ${fmt(m.cpuUs)} us, Redis ${fmt(m.redisUs)} us`);
 
