@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { compileJourney, simulate } from "../helpers.js";
-import { iso, only, rows, track } from "./support.js";
+import { ENV, WORKSPACE, iso, only, rows, track } from "./support.js";
 
 describe("an event at the instant a wake-up falls due", () => {
   it("renews a window at the instant it lapses: the segment never leaves, its exit trigger does not fire", () => {
@@ -110,5 +110,94 @@ ${segments}
       { at: iso(7200), type: "segment.entered", segment: "eq5" },
       { at: iso(7200.001), type: "segment.exited", segment: "eq5" },
     ]);
+  });
+});
+
+describe("a wait that time begins at the instant of the event it waits for", () => {
+  const GOT = (sec: number, trait: string) => ({ at: iso(sec), type: "trait.set", traits: { [trait]: true } });
+
+  it("after a `wait` duration ends: the event at that instant resumes it (what is due by time comes first)", () => {
+    const c = compileJourney(`
+id: w
+entry: { event: Start }
+triggers:
+  - id: t
+    on: journey.entered
+    do:
+      - wait: 1h
+      - wait: { until: { event: X }, timeout: 1d }
+      - set: { gotX: true }
+`);
+    const at = simulate(c, [track("u", "Start", 0), track("u", "X", 3600)], iso(90_000)).records;
+    expect(only(at, "trait.set")).toEqual([GOT(3600, "gotX")]);
+    // An X a millisecond before the wait began does not count; the wait times out.
+    const before = simulate(c, [track("u", "Start", 0), track("u", "X", 3599.999)], iso(90_000)).records;
+    expect(only(before, "trait.set")).toEqual([]);
+  });
+
+  it("after a timeout: the onTimeout steps' own wait takes the event at that instant", () => {
+    const c = compileJourney(`
+id: w
+entry: { event: Start }
+triggers:
+  - id: t
+    on: journey.entered
+    do:
+      - wait: { until: { event: Y }, timeout: 1h, onTimeout: [ { wait: { until: { event: X } } }, { set: { gotX: true } } ] }
+`);
+    const { records } = simulate(c, [track("u", "Start", 0), track("u", "X", 3600)], iso(7200));
+    expect(only(records, "trait.set")).toEqual([GOT(3600, "gotX")]);
+  });
+
+  it("a `stalled` trigger whose steps wait for the event at the stall's instant", () => {
+    const c = compileJourney(`
+id: w
+entry: { event: Start }
+stages: [ { id: a }, { id: b, when: { performed: { event: Move } } } ]
+triggers:
+  - id: st
+    on: { stalled: { stage: a, for: 1h } }
+    do: [ { wait: { until: { event: X }, timeout: 1d } }, { set: { gotX: true } } ]
+`);
+    const { records } = simulate(c, [track("u", "Start", 0), track("u", "X", 3600)], iso(7200));
+    expect(only(records, "trigger.fired", "trait.set")).toEqual([{ at: iso(3600), type: "trigger.fired", trigger: "st" }, GOT(3600, "gotX")]);
+  });
+
+  it("an SLA breach's onBreach steps that wait for the event at the breach's instant", () => {
+    const c = compileJourney(`
+id: w
+entry: { event: Go }
+triggers:
+  - id: demo
+    on: { event: Demo }
+    do:
+      - handoff: { to: crm, team: sales, owners: [ann], sla: 90s, onBreach: [ { wait: { until: { event: X } } }, { set: { gotX: true } } ] }
+`, { workspace: WORKSPACE, env: ENV });
+    const { records } = simulate(c, [track("u", "Go", 0), track("u", "Demo", 10), track("u", "X", 100)], iso(500));
+    expect(only(records, "handoff.breached", "trait.set").map((r) => r["type"])).toEqual(["handoff.breached", "trait.set"]);
+    expect(only(records, "trait.set")).toEqual([GOT(100, "gotX")]);
+  });
+
+  it("takes the event once, and not for waits the event itself began", () => {
+    const c = compileJourney(`
+id: w
+entry: { event: Start }
+triggers:
+  - id: t
+    on: journey.entered
+    do:
+      - wait: 1h
+      - wait: { until: { event: X } }
+      - set: { first: true }
+      - wait: { until: { event: X } }
+      - set: { second: true }
+  - id: by-x
+    on: { event: X }
+    do: [ { wait: { until: { event: X } } }, { set: { fromX: true } } ]
+`);
+    const once = simulate(c, [track("u", "Start", 0), track("u", "X", 3600)], iso(7200)).records;
+    expect(only(once, "trait.set")).toEqual([GOT(3600, "first")]);
+    const twice = simulate(c, [track("u", "Start", 0), track("u", "X", 3600), track("u", "X", 3700)], iso(7200)).records;
+    expect(only(twice, "trait.set")).toEqual([GOT(3600, "first"), GOT(3700, "second"), GOT(3700, "fromX")]);
   });
 });

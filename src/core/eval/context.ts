@@ -4,7 +4,7 @@
  */
 import type { Compiled, CJourney } from "../compile/compiler.js";
 import type { CondCtx } from "../compile/conditions.js";
-import type { Cursors, Effect, JournalRecord } from "../model/io.js";
+import type { Cursors, Effect, EventInput, JournalRecord } from "../model/io.js";
 import { cloneData, type ContactState, type Run, type Thread } from "../model/state.js";
 
 /** Mutable context of one evaluate() call. */
@@ -23,6 +23,14 @@ export type Ctx = {
   traitsChanged: boolean;
   /** Threads started by the current input (the input cannot resume them). */
   fresh: ReadonlySet<Thread>;
+  /** The event of the current pass, if any. */
+  ev: EventInput | null;
+  /**
+   * Threads set going by time at this instant (a `wait` ending, a timeout, a `stalled` stay,
+   * an SLA breach): what is due by time comes before the instant's event, so a wait for it
+   * that such a thread reaches now takes it (once), as if the wake-up had been evaluated first.
+   */
+  byTime: Set<Thread> | null;
   /** Journeys whose run was already copied in this evaluation. */
   owned: Set<string>;
   /** Traits were already copied in this evaluation. */

@@ -86,7 +86,7 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
 
   const breaches = handoffs(ctx, j, run, ev, ack, signals);
   resumeThreads(ctx, j, run, ev);
-  for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block);
+  for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block, true);
   if (!run.ho) fire(ctx, j, run, signals, ev);
   run.wk = run.on ? runWake(ctx, j, run) : null;
 }
@@ -135,7 +135,7 @@ function fire(ctx: Ctx, j: CJourney, run: Run, signals: Sig[], ev: EventInput | 
       } else if (on.type === "handoff.breached") {
         if (on.ref !== null && on.ref !== sig.ref) continue;
       } else if ("ref" in on && on.ref !== sig.ref) continue;
-      fireTrigger(ctx, j, run, trig);
+      fireTrigger(ctx, j, run, trig, on.type === "stalled" || on.type === "handoff.breached");
     }
   }
 }

@@ -10,25 +10,35 @@ import { condCtx, record, type Ctx } from "./context.js";
 import { unitHash } from "./hash.js";
 import { exitRun } from "./run.js";
 
-/** Starts a trigger's steps if `once`, `cooldown` and `if` allow it. */
-export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger): void {
+/**
+ * Starts a trigger's steps if `once`, `cooldown` and `if` allow it; `byTime`: the trigger
+ * is time's (a `stalled` stay, an SLA breach), not the input's (see `Ctx.byTime`).
+ */
+export function fireTrigger(ctx: Ctx, j: CJourney, run: Run, trig: CTrigger, byTime = false): void {
   const last = run.tr[trig.id];
   if (trig.once && last && last[1] > 0) return;
   if (trig.cooldown > 0 && last && ctx.t - last[0] < trig.cooldown) return;
   if (trig.if && !trig.if.test(condCtx(ctx, j, run))) return;
   run.tr[trig.id] = [ctx.t, (last?.[1] ?? 0) + 1];
   record(ctx, j.id, "trigger.fired", { trigger: trig.id });
-  startThread(ctx, j, run, trig.id, trig.block);
+  startThread(ctx, j, run, trig.id, trig.block, byTime);
 }
 
-/** Starts a new thread at the top of `block` and runs it. */
-export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, block: number): void {
+/** Starts a new thread at the top of `block` and runs it (`byTime`: see {@link fireTrigger}). */
+export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, block: number, byTime = false): void {
   const trig = j.triggerById.get(trigger);
   const th: Thread = { id: run.seq++, tr: trigger, pc: [[block, 0]], ...(trig ? { h: trig.hash, b0: trig.block } : {}) };
   run.th.push(th);
   if (ctx.fresh.size === 0) ctx.fresh = new Set([th]);
   else (ctx.fresh as Set<Thread>).add(th);
+  if (byTime) markByTime(ctx, th);
   runThread(ctx, j, run, th);
+}
+
+/** Marks a thread set going by time at this instant, when the pass has an event (see `Ctx.byTime`). */
+function markByTime(ctx: Ctx, th: Thread): void {
+  if (ctx.ev === null) return;
+  (ctx.byTime ??= new Set()).add(th);
 }
 
 /** Runs a thread's steps until it waits, ends, or the run exits. */
@@ -50,6 +60,11 @@ export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
         return;
       case "until":
         if (step.cond && step.cond.test(condCtx(ctx, j, run))) {
+          top[1]++;
+          continue;
+        }
+        // Reached because of time at this instant: the instant's event comes after (once).
+        if (step.ev && ctx.ev !== null && ctx.byTime?.delete(th) && eventMatches(step.ev, ctx.ev.name, ctx.ev.properties)) {
           top[1]++;
           continue;
         }
@@ -132,6 +147,7 @@ export function resumeThreads(ctx: Ctx, j: CJourney, run: Run, ev: EventInput | 
         else th.pc = [];
       }
       delete th.re;
+      markByTime(ctx, th);
       runThread(ctx, j, run, th);
       continue;
     }
