@@ -11,12 +11,16 @@ import { WRITE_KEY, basic, closeAll, journalUntil, post, startServer, type TestS
 afterEach(closeAll);
 afterAll(stopRedis);
 
-/** Posts each message to its route and waits until it is evaluated (its own drain) before the next. */
-async function postOneByOne(s: TestServer, events: ReturnType<typeof exampleEvents>, contact: string): Promise<void> {
+/**
+ * Posts each message to its route and waits until it is evaluated (its own drain) before the
+ * next, then `pauseMs` more.
+ */
+async function postOneByOne(s: TestServer, events: ReturnType<typeof exampleEvents>, contact: string, pauseMs = 0): Promise<void> {
   for (const e of events) {
     const res = await post(`${s.base}/v1/${e.type}`, { ...e, userId: contact }, { authorization: basic(WRITE_KEY) });
     expect(res.status).toBe(200);
     await until(async () => (await s.engine.inbox.backlog()) === 0);
+    if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
   }
 }
 
@@ -29,6 +33,20 @@ describe("messages for the past, posted one by one", () => {
     const s = await startServer(deployable);
     await postOneByOne(s, events, "one");
     const got = await journalUntil(s, "one", (j) => j.length >= expected.length);
+    expect(got).toEqual(expected);
+  });
+
+  it("paced: each message within the grace of the one before, the whole file far beyond it", async () => {
+    // The grace runs again from each drain that leaves an overdue wake-up waiting, not only
+    // from the drain that scheduled it.
+    const deployable = await exampleDeployable();
+    const events = exampleEvents();
+    const expected = simulate(deployable.compiled, events.map((e) => ({ ...e, userId: "paced" }))).records;
+    const s = await startServer({ ...deployable, env: { WAYMARK_OVERDUE_WAKE_GRACE_MS: "600" } });
+    const t0 = Date.now();
+    await postOneByOne(s, events, "paced", 300);
+    expect(Date.now() - t0).toBeGreaterThan(3 * 600);
+    const got = await journalUntil(s, "paced", (j) => j.length >= expected.length);
     expect(got).toEqual(expected);
   });
 

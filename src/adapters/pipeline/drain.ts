@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { evaluateOwned, mergeContacts, newContact, type Compiled, type Cursors, type Input, type JournalRecord, type Workspace } from "../../core/index.js";
 import type { Outbox } from "../actions/outbox.js";
 import type { Metrics } from "../metrics.js";
-import { jobKey, type Keys } from "../redis/keys.js";
+import type { Keys } from "../redis/keys.js";
 import type { Scripts } from "../redis/scripts.js";
 import { decodeState } from "../redis/codec.js";
 import { readContactRecords, storedContacts, type StoredContact } from "../redis/contact-record.js";
@@ -20,6 +20,9 @@ import { commit, type CommitInput } from "./commit.js";
 import { cancelledHandoffOps, planCommit, snapshotAt, takesSnapshot, trackedHandoffs, type CommitOp, type OutboxEntry } from "./commit-plan.js";
 import { drainJobs, type InboxItem } from "./inbox.js";
 import { mergeable } from "./mergeable.js";
+import { rearmWakes, wakeJob, wakeJobId } from "./wake-jobs.js";
+
+export { OVERDUE_WAKE_GRACE_MS, wakeJob } from "./wake-jobs.js";
 
 /** What a drain needs. */
 export type DrainDeps = {
@@ -34,27 +37,6 @@ export type DrainDeps = {
   /** See {@link OVERDUE_WAKE_GRACE_MS}; 0 evaluates overdue wake-ups in the drain that made them overdue. */
   overdueGraceMs: number;
 };
-
-/**
- * How long (ms) a wake-up already overdue when a drain of inputs schedules it waits for the
- * contact's next inputs. Messages for the past sent one at a time (a replay, a backfill, a
- * test posting an events file line by line) then meet their wake-ups in timestamp order, as
- * `simulate` does: a later message stamped before the wake-up is evaluated first, one
- * stamped after it fires the wake-up first (the evaluator catches up). A wake-up in the
- * future is not affected: it fires at its instant.
- */
-export const OVERDUE_WAKE_GRACE_MS = 2_000;
-
-/**
- * Wake job options: the id names the contact and the instant, so re-adding is a no-op. A
- * wake-up due already waits `grace` ms (see {@link OVERDUE_WAKE_GRACE_MS}).
- */
-export function wakeJob(contact: string, at: number, now: number, grace = 0) {
-  return {
-    name: "wake", data: { c: contact, at },
-    opts: { jobId: `w-${jobKey(contact)}-${at}`, delay: at > now ? at - now : grace, removeOnComplete: true, removeOnFail: { age: 7 * 86_400 }, attempts: 10, backoff: { type: "exponential", delay: 200 } },
-  };
-}
 
 /**
  * What a drain reads of a contact (one MULTI, for one contact or many): `stored`, `version`
@@ -85,13 +67,14 @@ export async function readContacts(d: DrainDeps, contacts: string[]): Promise<{ 
  * inbox goes to the user), `idle` (nothing to do), `first` (an identity merge whose
  * anonymous contact still has history up to `until` waiting: drain `other` up to then
  * first, then this contact again),
- * or the commit with the wake job to add first (when the wake-up moved).
+ * or the commit with the wake job to add first (when the wake-up moved), or the id of the
+ * job whose grace starts again (an overdue wake-up left waiting by this drain's messages).
  */
 export type Prepared =
   | { kind: "forward"; to: string }
   | { kind: "idle" }
   | { kind: "first"; other: string; until: number }
-  | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; started: number };
+  | { kind: "commit"; input: CommitInput; wake: ReturnType<typeof wakeJob> | undefined; rearm: string | undefined; started: number };
 
 /**
  * Evaluates a contact's read inputs and due wake-ups, from `cursors` as they stand.
@@ -209,10 +192,16 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   // a drain with no inputs (the sweep's), or with no grace. A drain of inputs leaves those
   // its inputs made overdue to a wake job after the grace (OVERDUE_WAKE_GRACE_MS), so the
   // contact's next messages go first; a message stamped after a wake-up fires it first.
-  if (items.length === 0 || (wakeBy !== undefined && !stale) || until !== undefined || d.overdueGraceMs === 0) {
+  const catchUpDue = items.length === 0 || (wakeBy !== undefined && !stale) || until !== undefined || d.overdueGraceMs === 0;
+  if (catchUpDue) {
     for (let n = 0; n < 10_000 && state.wakeAt !== null && state.wakeAt <= dueBy; n++) evaluateOne({ kind: "wake" }, state.wakeAt);
   }
-  const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, Date.now(), d.overdueGraceMs) : undefined;
+  const now = Date.now();
+  const wake = state.wakeAt !== null && state.wakeAt !== oldWake ? wakeJob(contact, state.wakeAt, now, d.overdueGraceMs) : undefined;
+  // An overdue wake-up these messages left waiting, its job queued by an earlier drain: its
+  // grace starts again, so the contact's next message gets the same time to arrive. Only one
+  // overdue by more than the grace: a live wake-up that has just fallen due is not delayed.
+  const rearm = !catchUpDue && state.wakeAt !== null && state.wakeAt === oldWake && state.wakeAt <= now - d.overdueGraceMs ? wakeJobId(contact, state.wakeAt) : undefined;
   const plan = planCommit(d.keys, d.workspace(), records, effects, Date.now(), before);
   if (handoffsBefore.size > 0 || records.some((r) => r.type === "handoff.opened")) {
     cancelledHandoffOps(d.keys, handoffsBefore, trackedHandoffs(state), records, new Date(state.clock).toISOString(), plan.ops);
@@ -223,7 +212,7 @@ export async function prepare(d: DrainDeps, contact: string, r: ContactRead, cur
   if (typeof email === "string" && email !== emailBefore) plan.ops.push(["SET", d.keys.email(email), contact]);
   // Re-subscribed (`unsubscribed` set back to false): the one-click mark goes too.
   if (state.traits["unsubscribed"] === false && unsubscribedBefore !== false) plan.ops.push(["DEL", d.keys.unsubscribed(contact)]);
-  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, mergedInbox, consumed, plan, cursors, cursorsRead, before, open, dict }, wake, started };
+  return { kind: "commit", input: { contact, state, version, merged, mergedVersion, mergedInbox, consumed, plan, cursors, cursorsRead, before, open, dict }, wake, rearm, started };
 }
 
 /** After a commit: metrics, and the effects queued (now, or by the caller via `queued`). Returns the inputs consumed. */
@@ -256,6 +245,7 @@ export async function drain(d: DrainDeps, contact: string, queued?: string[], wa
     if (p.kind !== "commit") return done + (await conclude(d, contact, p));
     // Timers first (idempotent ids): a crash after this and before the commit re-adds the same job.
     if (p.wake) await d.queue.add(p.wake.name, p.wake.data, p.wake.opts);
+    if (p.rearm) await rearmWakes(d.queue, [p.rearm], d.overdueGraceMs);
     const result = await commit(d, p.input);
     if (result < 0) {
       conflict(d, contact, result);
