@@ -34,6 +34,25 @@ describe("webhook delivery", () => {
     expect((await get(`${a.s.base}/v1/dlq`)).body["total"]).toBe(0);
   });
 
+  it("a failure is listed in time order, after its instant's records and before later ones", async () => {
+    a = await actionServer();
+    // The first webhook fails every attempt (it is given up after the last), the second goes through.
+    let failing: string | undefined;
+    a.hooks.answer = (h, res) => {
+      if (h.path === "/crm") failing ??= h.headers["webhook-id"];
+      res.writeHead(h.path === "/crm" && h.headers["webhook-id"] === failing ? 400 : 204).end();
+    };
+    const t0 = Date.now();
+    const at = (ms: number) => new Date(t0 + ms).toISOString();
+    // One batch: both webhooks are decided (and committed) before the first one fails.
+    await a.send({ ...track("w9", "Signed Up"), timestamp: at(0) }, { ...track("w9", "Pinged"), timestamp: at(0) }, { ...track("w9", "Pinged"), timestamp: at(1_000) });
+    const j = await journalUntil(a.s, "w9", (x) => ofType(x, "webhook.failed").length === 1 && ofType(x, "webhook.sent").length === 2);
+    expect(j.map((r) => r.at)).toEqual([...j.map((r) => r.at)].sort());
+    const failed = j.findIndex((r) => r.type === "webhook.failed");
+    expect(j[failed]).toMatchObject({ at: at(0), endpoint: "crm" });
+    expect(j.slice(failed + 1).map((r) => `${r.at === at(1_000) ? "later" : "now"} ${r.type}`)).toEqual(["later trigger.fired", "later webhook.sent"]);
+  });
+
   it("honours Retry-After on 429", async () => {
     a = await actionServer();
     let first = true;

@@ -25,11 +25,25 @@ async function readRaw(redis: Redis, keys: Keys, contact: string): Promise<{ lis
   return { list: list as Buffer[], contact: c };
 }
 
-/** A contact's journal (oldest first), at most the newest `limit` records. */
+/**
+ * A contact's journal (oldest first), at most the newest `limit` records. Records are kept
+ * in the order they were written, which is time order except for delivery failures
+ * (`webhook.failed`), written when the last attempt fails but stamped at the instant the
+ * webhook was decided: they are listed among their instant's records, after them (a stable
+ * sort on `at`; records of one instant keep evaluation order).
+ */
 export async function readJournal(redis: Redis, keys: Keys, contact: string, limit?: number): Promise<JournalRecord[]> {
   const raw = await readRaw(redis, keys, contact);
-  const records = parseJournal(raw.contact?.open?.length ? [...raw.list, raw.contact.open] : raw.list);
+  const records = inTimeOrder(parseJournal(raw.contact?.open?.length ? [...raw.list, raw.contact.open] : raw.list));
   return limit === undefined ? records : records.slice(-limit);
+}
+
+/** Records stably sorted by `at` (ISO 8601 UTC with milliseconds: text order is time order); as is when sorted already. */
+export function inTimeOrder(records: JournalRecord[]): JournalRecord[] {
+  for (let i = 1; i < records.length; i++) {
+    if (records[i]!.at < records[i - 1]!.at) return records.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  }
+  return records;
 }
 
 /**
