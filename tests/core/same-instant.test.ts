@@ -201,3 +201,48 @@ triggers:
     expect(only(twice, "trait.set")).toEqual([GOT(3600, "first"), GOT(3700, "second"), GOT(3700, "fromX")]);
   });
 });
+
+describe("a run that time ends at the instant of an entry event", () => {
+  const c = compileJourney(`
+id: demo
+entry: { event: Demo }
+reentry: always
+triggers:
+  - id: t
+    on: journey.entered
+    do: [ { wait: 2h }, { exit: true } ]
+`);
+
+  it("ends first; the event opens the next run", () => {
+    const { records } = simulate(c, [track("u", "Demo", 0), track("u", "Demo", 7200)], iso(7300));
+    expect(only(records, "journey.entered", "journey.exited")).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(7200), type: "journey.exited", reason: "step" },
+      { at: iso(7200), type: "journey.entered" },
+    ]);
+  });
+
+  it("an entry event while the run is open does not enter; one a millisecond after its end does", () => {
+    const during = simulate(c, [track("u", "Demo", 0), track("u", "Demo", 7199.999)], iso(7300)).records;
+    expect(only(during, "journey.entered")).toHaveLength(1);
+    const after = simulate(c, [track("u", "Demo", 0), track("u", "Demo", 7200.001)], iso(7300)).records;
+    expect(only(after, "journey.entered").map((r) => r["at"])).toEqual([iso(0), iso(7200.001)]);
+  });
+
+  it("not when the event itself ended the run (it waited for that event)", () => {
+    const w = compileJourney(`
+id: demo
+entry: { event: Demo }
+reentry: always
+triggers:
+  - id: t
+    on: journey.entered
+    do: [ { wait: 1h }, { wait: { until: { event: Demo } } }, { exit: true } ]
+`);
+    const { records } = simulate(w, [track("u", "Demo", 0), track("u", "Demo", 3600)], iso(7300));
+    expect(only(records, "journey.entered", "journey.exited")).toEqual([
+      { at: iso(0), type: "journey.entered" },
+      { at: iso(3600), type: "journey.exited", reason: "step" },
+    ]);
+  });
+});

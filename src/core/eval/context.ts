@@ -31,6 +31,8 @@ export type Ctx = {
    * that such a thread reaches now takes it (once), as if the wake-up had been evaluated first.
    */
   byTime: Set<Thread> | null;
+  /** Journeys whose run such a thread ended at this instant: the instant's event may enter them again. */
+  timeExit: Set<string> | null;
   /** Journeys whose run was already copied in this evaluation. */
   owned: Set<string>;
   /** Traits were already copied in this evaluation. */

@@ -45,7 +45,7 @@ export function evaluateOwned(compiled: Compiled, state: ContactState, input: In
 function run(compiled: Compiled, s: ContactState, input: Input, now: number, opts: EvaluateOptions, cow: boolean): Evaluation<ContactState> {
   const ctx: Ctx = {
     c: compiled, s, t: s.clock, isoS: "", isoT: NaN, records: [], effects: [],
-    cursors: opts.cursors ? { ...opts.cursors } : undefined, traitsChanged: false, fresh: NO_THREADS, ev: null, byTime: null,
+    cursors: opts.cursors ? { ...opts.cursors } : undefined, traitsChanged: false, fresh: NO_THREADS, ev: null, byTime: null, timeExit: null,
     owned: cow ? new Set() : NO_JOURNEYS, ownTraits: !cow, cow,
   };
   const target = Math.max(now, s.clock);
@@ -84,6 +84,7 @@ function pass(ctx: Ctx, ev: EventInput | null, ack: AckInput | null): void {
   ctx.fresh = NO_THREADS;
   ctx.ev = ev;
   ctx.byTime = null;
+  ctx.timeExit = null;
   if (ev) {
     if (ev.traits) {
       Object.assign(ownTraits(ctx), ev.traits);

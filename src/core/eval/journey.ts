@@ -89,6 +89,10 @@ export function evalJourney(ctx: Ctx, j: CJourney, ev: EventInput | null, ack: A
   for (const b of breaches) if (run.on) startThread(ctx, j, run, b.trigger, b.block, true);
   if (!run.ho) fire(ctx, j, run, signals, ev);
   run.wk = run.on ? runWake(ctx, j, run) : null;
+  // A run that time ended at this instant (a step after a wait, a timeout, a stall, a breach)
+  // ended before the instant's event: that event may open the next run, as it would have
+  // had the wake-up been evaluated on its own first.
+  if (!run.on && ev && "ev" in j.entry && ctx.timeExit?.delete(j.id)) evalJourney(ctx, j, ev, null);
 }
 
 /** The `stalled` triggers whose stay in the run's stage reaches their length by now (marked once per stay). */

@@ -35,6 +35,11 @@ export function startThread(ctx: Ctx, j: CJourney, run: Run, trigger: string, bl
   runThread(ctx, j, run, th);
 }
 
+/** Notes a run ended by a thread that time set going at this instant (see `Ctx.timeExit`). */
+function endedByTime(ctx: Ctx, j: CJourney, th: Thread): void {
+  if (ctx.ev !== null && ctx.byTime?.has(th)) (ctx.timeExit ??= new Set()).add(j.id);
+}
+
 /** Marks a thread set going by time at this instant, when the pass has an event (see `Ctx.byTime`). */
 function markByTime(ctx: Ctx, th: Thread): void {
   if (ctx.ev === null) return;
@@ -110,6 +115,7 @@ export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
         if (j.exitConds.length > 0) {
           const cc = condCtx(ctx, j, run);
           if (j.exitConds.some((c) => c.test(cc))) {
+            endedByTime(ctx, j, th);
             exitRun(ctx, j, run, "exit");
             return;
           }
@@ -117,6 +123,7 @@ export function runThread(ctx: Ctx, j: CJourney, run: Run, th: Thread): void {
         continue;
       case "exit":
         top[1]++;
+        endedByTime(ctx, j, th);
         exitRun(ctx, j, run, "step");
         return;
     }
