@@ -1,12 +1,13 @@
 // Effect outcomes written into journals (writeOutcome, src/adapters/redis/journal.ts) on a
 // real Redis: in the placeholder's place in the record's open chunk (moving the version), in
 // the sealed chunk holding it, or after the newest records when it is gone; once per effect.
+// Placement is read in storage order (the journal API sorts by `at`).
 import { describe, expect, it } from "vitest";
 import { newContact, type JournalRecord } from "../../src/core/index.js";
 import { encodeChunk, encodeState, entryLines } from "../../src/adapters/redis/codec.js";
 import { unpackContact, type StoredContact } from "../../src/adapters/redis/contact-record.js";
 import { packRecord } from "./records.js";
-import { readJournal, writeOutcome } from "../../src/adapters/redis/journal.js";
+import { readStoredJournal as readJournal, writeOutcome } from "../../src/adapters/redis/journal.js";
 import { engineFixture } from "./engine-fixture.js";
 
 const f = engineFixture();

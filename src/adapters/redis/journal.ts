@@ -33,9 +33,14 @@ async function readRaw(redis: Redis, keys: Keys, contact: string): Promise<{ lis
  * sort on `at`; records of one instant keep evaluation order).
  */
 export async function readJournal(redis: Redis, keys: Keys, contact: string, limit?: number): Promise<JournalRecord[]> {
-  const raw = await readRaw(redis, keys, contact);
-  const records = inTimeOrder(parseJournal(raw.contact?.open?.length ? [...raw.list, raw.contact.open] : raw.list));
+  const records = inTimeOrder(await readStoredJournal(redis, keys, contact));
   return limit === undefined ? records : records.slice(-limit);
+}
+
+/** A contact's journal records in the order they are stored (oldest chunk first). */
+export async function readStoredJournal(redis: Redis, keys: Keys, contact: string): Promise<JournalRecord[]> {
+  const raw = await readRaw(redis, keys, contact);
+  return parseJournal(raw.contact?.open?.length ? [...raw.list, raw.contact.open] : raw.list);
 }
 
 /** Records stably sorted by `at` (ISO 8601 UTC with milliseconds: text order is time order); as is when sorted already. */
