@@ -252,7 +252,7 @@ export class ActionWorkers {
   private sender(raw: string): { raw: string; mailbox: string | Mailbox; domain: string } {
     if (this.from?.raw !== raw) {
       const parsed = parseMailboxes(raw);
-      this.from = { raw, mailbox: parsed.length === 1 ? parsed[0]! : raw, domain: domainOf(raw) };
+      this.from = { raw, mailbox: parsed.length === 1 ? parsed[0]! : raw, domain: domainOf(parsed[0] ?? "") };
     }
     return this.from;
   }

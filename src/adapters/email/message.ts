@@ -22,19 +22,10 @@ const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-
  * for Message-IDs; `waymark.local` when there is none.
  */
 export function domainOf(address: string | Mailbox): string {
-  const mailbox = typeof address === "string" ? firstAddress(address) : address.address;
+  const mailbox = typeof address === "string" ? (parseMailboxes(address)[0]?.address ?? "") : address.address;
   const at = mailbox.lastIndexOf("@");
   const domain = at >= 0 ? mailbox.slice(at + 1).trim().toLowerCase() : "";
   return DOMAIN.test(domain) ? domain : FALLBACK_DOMAIN;
-}
-
-function firstAddress(field: string): string {
-  try {
-    const first = addressparser(field, { flatten: true })[0];
-    return first && "address" in first ? first.address : "";
-  } catch {
-    return "";
-  }
 }
 
 /**

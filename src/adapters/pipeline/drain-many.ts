@@ -62,9 +62,8 @@ export async function drainMany(d: DrainDeps, contacts: string[], queued: string
     }
     // Timers first (idempotent ids): a crash after this and before the commits re-adds the same jobs.
     const wakes = ready.flatMap(({ p }) => (p.wake ? [p.wake] : []));
-    if (wakes.length > 0) await d.queue.addBulk(wakes);
     const rearms = ready.flatMap(({ p }) => (p.rearm ? [p.rearm] : []));
-    if (rearms.length > 0) await rearmWakes(d.queue, rearms, d.overdueGraceMs);
+    await Promise.all([wakes.length > 0 && d.queue.addBulk(wakes), rearms.length > 0 && rearmWakes(d.queue, rearms, d.overdueGraceMs)]);
     const results = await d.scripts.commitAll(ready.map(({ p }) => commitCall(d, p.input)));
     for (const [i, { contact, p }] of ready.entries()) {
       const result = results[i]!;
