@@ -17,7 +17,8 @@ export async function runValidate(dir: string): Promise<number> {
   }
   const d = r.definitions;
   const triggers = d.journeys.reduce((n, j) => n + (j.journey.triggers?.length ?? 0), 0);
-  process.stdout.write(`ok: ${d.journeys.length} journeys (${d.journeys.map((j) => j.journey.id).join(", ")}), `
-    + `${triggers} triggers, ${d.templates.length} templates, ${Object.keys(d.workspace.endpoints ?? {}).length} endpoints\n`);
+  const n = (count: number, what: string) => `${count} ${what}${count === 1 ? "" : "s"}`;
+  process.stdout.write(`ok: ${n(d.journeys.length, "journey")} (${d.journeys.map((j) => j.journey.id).join(", ")}), `
+    + `${n(triggers, "trigger")}, ${n(d.templates.length, "template")}, ${n(Object.keys(d.workspace.endpoints ?? {}).length, "endpoint")}\n`);
   return 0;
 }

@@ -7,6 +7,12 @@ const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_0
 const SHORT = /^(\d+(?:\.\d+)?)(s|m|h|d|w)$/;
 const ISO = /^P(?!$)(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
+/**
+ * The longest duration: 36,500 days (about a century). Longer ones are refused: a wait or
+ * a TTL of a billion weeks would put instants past what a date can hold.
+ */
+export const MAX_DURATION_MS = 36_500 * UNIT_MS.d;
+
 /** The pattern a duration string must match (used in the JSON Schema): zero is not one. */
 export const DURATION_PATTERN =
   "^(?!(0+(\\.0+)?[smhdw]|P(0+(\\.0+)?W)?(0+(\\.0+)?D)?(T(0+(\\.0+)?H)?(0+(\\.0+)?M)?(0+(\\.0+)?S)?)?)$)(\\d+(\\.\\d+)?(s|m|h|d|w)|P(?!$)(\\d+(\\.\\d+)?W)?(\\d+(\\.\\d+)?D)?(T(?=\\d)(\\d+(\\.\\d+)?H)?(\\d+(\\.\\d+)?M)?(\\d+(\\.\\d+)?S)?)?)$";
@@ -29,7 +35,9 @@ export function durationProblem(text: string): string {
   if (/^\d+(\.\d+)?\s*(mo|mon|month|months|y|yr|year|years)$/i.test(text.trim()) || /^P.*[YM].*$/.test(text.trim()) && !/T.*M/.test(text.trim())) {
     return `"${text}" is not a duration: months and years vary in length; use days or weeks (e.g. 30d, 4w)`;
   }
-  if (parseDuration(text) === 0) return `"${text}" is zero: a duration must be longer than that (at least 1ms, e.g. 1s)`;
+  const ms = parseDuration(text);
+  if (ms === 0) return `"${text}" is zero: a duration must be longer than that (e.g. 1s)`;
+  if (ms !== null && ms > MAX_DURATION_MS) return `"${text}" is too long: a duration is at most 36500d (about 100 years)`;
   return `"${text}" is not a duration: use <n>s|m|h|d|w (90m, 2d, 1w) or ISO 8601 (PT90M)`;
 }
 

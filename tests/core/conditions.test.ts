@@ -65,6 +65,10 @@ describe("operators on event properties (where)", () => {
     ["matches: regex holds", { email: { matches: "^[a-z]+@example\\.com$" } }, { email: "ann@example.com" }, true],
     ["matches: regex fails", { email: { matches: "^[a-z]+@example\\.com$" } }, { email: "ann@example.org" }, false],
     ["matches: not a string", { n: { matches: "^1" } }, { n: 12 }, false],
+    ["matches: (?i) is case-insensitive", { path: { matches: "(?i)^/PRICING" } }, { path: "/pricing" }, true],
+    // Nested quantifiers on a text that fails at its end: exponential in a backtracking engine
+    // (a 40-character text ran for minutes), linear in RE2: this test would time out before.
+    ["matches: a backtracking bomb answers at once", { s: { matches: "^(a+)+$" } }, { s: `${"a".repeat(1_900)}!` }, false],
     ["dot-path into nested properties", { "plan.tier": "gold" }, { plan: { tier: "gold" } }, true],
     ["dot-path through a scalar is missing", { "plan.tier": { exists: false } }, { plan: "gold" }, true],
     ["two paths: both must hold", { plan: "pro", seats: { gte: 5 } }, { plan: "pro", seats: 3 }, false],

@@ -1,6 +1,7 @@
 /**
  * Value tests compiled into plain functions: operators, `where` maps, dot-paths.
  */
+import { compilePattern } from "../pattern.js";
 import type { NumberTest, Operator, ValueTest, Where } from "../schema/condition.js";
 
 /** A compiled test of one value (`undefined` = missing). */
@@ -59,7 +60,7 @@ export function compileOperator(op: Operator): ValuePred {
   }
   if (op.startsWith !== undefined) { const x = op.startsWith; tests.push((v) => typeof v === "string" && v.startsWith(x)); }
   if (op.matches !== undefined) {
-    const re = new RegExp(op.matches);
+    const re = compilePattern(op.matches);
     tests.push((v) => typeof v === "string" && re.test(v.length > MAX_MATCH_INPUT ? v.slice(0, MAX_MATCH_INPUT) : v));
   }
   if (tests.length === 1) return tests[0]!;

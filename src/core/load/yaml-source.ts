@@ -1,7 +1,7 @@
 /**
  * YAML text with source positions: parse once, then point any problem at its node.
  */
-import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type YAMLError } from "yaml";
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type YAMLError } from "yaml";
 import type { PathIssue, Problem } from "./problems.js";
 
 /** A parsed YAML file that can locate a path inside itself. */
@@ -16,14 +16,22 @@ export type YamlSource = {
 /** Parses YAML keeping positions. Syntax errors come back as problems, never thrown. */
 export function parseYamlSource(file: string, text: string): YamlSource {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // `merge`: `<<: *defaults` merge keys, as marketers write them to share settings.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   const at = (offset: number) => lineCounter.linePos(offset);
   const syntaxProblems: Problem[] = [...doc.errors, ...doc.warnings].map((e) => {
     const { line, col } = at(unclosedStart(doc, e) ?? e.pos[0]);
     const message = e.code === "MULTIPLE_DOCS" ? "a file holds one YAML document, this one has a second (after ---): put each journey in a file of its own" : e.message.split("\n")[0]!;
     return { file, line, col, message };
   });
-  const data = doc.errors.length > 0 ? undefined : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  if (doc.errors.length === 0) {
+    try {
+      data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      syntaxProblems.push(aliasProblem(doc, err, file, at));
+    }
+  }
   return {
     file,
     data,
@@ -34,6 +42,32 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       return { file, line, col, message: issue.message };
     },
   };
+}
+
+/** How many nodes aliases may expand to in one file (a "billion laughs" file is refused). */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The problem of a document that parsed but cannot be turned into data: an alias to an
+ * anchor not set before it, or aliases expanding past MAX_ALIAS_COUNT.
+ */
+function aliasProblem(doc: Document, err: unknown, file: string, at: (offset: number) => { line: number; col: number }): Problem {
+  let unresolved: Alias | undefined;
+  let first: Alias | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      first ??= node;
+      if (!unresolved && node.resolve(doc) === undefined) unresolved = node;
+    },
+  });
+  const node = unresolved ?? first;
+  const { line, col } = at(node?.range?.[0] ?? 0);
+  const message = unresolved
+    ? `unknown alias *${unresolved.source}: an alias needs an anchor &${unresolved.source} set before it`
+    : /alias count/i.test(String((err as Error)?.message))
+      ? `aliases here expand to too many nodes (more than ${MAX_ALIAS_COUNT}): write the values out`
+      : `the YAML cannot be read: ${(err as Error)?.message ?? String(err)}`;
+  return { file, line, col, message };
 }
 
 /**

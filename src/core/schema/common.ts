@@ -2,7 +2,7 @@
  * Building blocks shared by the journey and workspace schemas: ids, durations, clock times.
  */
 import { z } from "zod";
-import { DURATION_PATTERN, durationProblem, parseDuration } from "../duration.js";
+import { DURATION_PATTERN, durationProblem, MAX_DURATION_MS, parseDuration } from "../duration.js";
 
 /** A slug: lower-case letters, digits and dashes, starting with a letter. */
 export const Slug = z.string().regex(/^[a-z][a-z0-9-]*$/, {
@@ -12,7 +12,7 @@ export type Slug = z.infer<typeof Slug>;
 
 /** A duration: `<n>s|m|h|d|w` or ISO 8601 (`PT90M`). Months are not durations. */
 export const Duration = z.string({ error: "expected a duration such as 90m, 2d or PT90M" })
-  .refine((s) => parseDuration(s) !== null && parseDuration(s)! > 0, { error: (iss) => durationProblem(String(iss.input)) })
+  .refine((s) => { const ms = parseDuration(s); return ms !== null && ms > 0 && ms <= MAX_DURATION_MS; }, { error: (iss) => durationProblem(String(iss.input)) })
   .meta({ description: "A duration: <n>s|m|h|d|w (90m, 2d, 1w) or ISO 8601 (PT90M). Months are not durations.", pattern: DURATION_PATTERN });
 export type Duration = z.infer<typeof Duration>;
 

@@ -2,6 +2,7 @@
  * The condition language shared by `when`, `entry`, `exit`, `if`, `until` and `where`.
  */
 import { z } from "zod";
+import { patternProblem } from "../pattern.js";
 import { Duration, Slug } from "./common.js";
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -19,8 +20,8 @@ export const Operator = z.strictObject({
   exists: z.boolean().optional(),
   contains: Scalar.optional(),
   startsWith: z.string().optional(),
-  matches: z.string().max(200, "a `matches` pattern is limited to 200 characters").refine(isRegExp, {
-    error: (iss) => `"${String(iss.input)}" is not a valid regular expression`,
+  matches: z.string().max(200, "a `matches` pattern is limited to 200 characters").refine((s) => patternProblem(s) === null, {
+    error: (iss) => patternProblem(String(iss.input)) ?? "not a valid regular expression",
   }).optional(),
 }).refine((o) => Object.keys(o).length > 0, "an operator object needs at least one operator (eq, ne, gt, gte, lt, lte, in, nin, exists, contains, startsWith, matches)")
   .meta({ minProperties: 1 });
@@ -99,12 +100,3 @@ export const Condition: z.ZodType<Condition> = z.lazy(() =>
     }
   }).meta({ minProperties: 1, maxProperties: 1, description: "A condition (exactly one key)" }),
 ).meta({ id: "Condition" }); // the name of its entry in the JSON Schema's $defs
-
-function isRegExp(s: string): boolean {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}
