@@ -20,8 +20,9 @@ export const Operator = z.strictObject({
   exists: z.boolean().optional(),
   contains: Scalar.optional(),
   startsWith: z.string().optional(),
-  matches: z.string().max(200, "a `matches` pattern is limited to 200 characters").refine((s) => patternProblem(s) === null, {
-    error: (iss) => patternProblem(String(iss.input)) ?? "not a valid regular expression",
+  matches: z.string().max(200, "a `matches` pattern is limited to 200 characters").superRefine((s, ctx) => {
+    const problem = patternProblem(s);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
   }).optional(),
 }).refine((o) => Object.keys(o).length > 0, "an operator object needs at least one operator (eq, ne, gt, gte, lt, lte, in, nin, exists, contains, startsWith, matches)")
   .meta({ minProperties: 1 });
